@@ -1,0 +1,17 @@
+// Each subcommand registers its flags on the CLI11 app and, when chosen, sets
+// `run` to its entry function. Exit codes: 0 ok, 1 failure, 2 usage error.
+#pragma once
+
+#include <functional>
+
+#include <CLI/CLI.hpp>
+
+namespace mesh::cmd {
+
+using Action = std::function<int()>;
+
+void add_version_command(CLI::App& app, Action& run);
+void add_validate_command(CLI::App& app, Action& run);
+void add_routes_command(CLI::App& app, Action& run);
+
+}  // namespace mesh::cmd

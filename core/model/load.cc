@@ -1,0 +1,276 @@
+#include "core/model/load.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "core/model/decode_kinds.h"
+
+namespace mesh::model {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct KindInfo {
+  std::string_view group;  // "" for the core group
+  std::string_view kind;
+  std::string_view versions;  // served versions, space-separated
+  void (*decode)(DecodeContext&, const YAML::Node& doc, Meta meta, ConfigSet& out);
+};
+
+// Decodes an Istio object: `spec` through its kind's decoder.
+template <class T, std::vector<T> ConfigSet::*Member>
+void decode_istio(DecodeContext& c, const YAML::Node& doc, Meta meta, ConfigSet& out) {
+  T object{};
+  object.meta = std::move(meta);
+  const YAML::Node spec = doc["spec"];
+  if (!spec || spec.IsNull()) {
+    c.error(doc, "spec: required field is missing");
+  } else {
+    FieldScope scope(c, "spec");
+    decode_spec(c, spec, object);
+  }
+  (out.*Member).push_back(std::move(object));
+}
+
+// Decodes a Kubernetes object from the whole document.
+template <class T, std::vector<T> ConfigSet::*Member>
+void decode_kube(DecodeContext& c, const YAML::Node& doc, Meta meta, ConfigSet& out) {
+  T object{};
+  object.meta = std::move(meta);
+  decode_object(c, doc, object);
+  (out.*Member).push_back(std::move(object));
+}
+
+constexpr std::string_view kNetworking = "v1 v1beta1 v1alpha3";
+constexpr std::string_view kSecurity = "v1 v1beta1";
+
+const KindInfo kKinds[] = {
+    {"networking.istio.io", "VirtualService", kNetworking, decode_istio<VirtualService, &ConfigSet::virtual_services>},
+    {"networking.istio.io", "DestinationRule", kNetworking, decode_istio<DestinationRule, &ConfigSet::destination_rules>},
+    {"networking.istio.io", "Gateway", kNetworking, decode_istio<Gateway, &ConfigSet::gateways>},
+    {"networking.istio.io", "ServiceEntry", kNetworking, decode_istio<ServiceEntry, &ConfigSet::service_entries>},
+    {"networking.istio.io", "WorkloadEntry", kNetworking, decode_istio<WorkloadEntry, &ConfigSet::workload_entries>},
+    {"networking.istio.io", "Sidecar", kNetworking, decode_istio<Sidecar, &ConfigSet::sidecars>},
+    {"security.istio.io", "PeerAuthentication", kSecurity, decode_istio<PeerAuthentication, &ConfigSet::peer_authentications>},
+    {"security.istio.io", "AuthorizationPolicy", kSecurity, decode_istio<AuthorizationPolicy, &ConfigSet::authorization_policies>},
+    {"security.istio.io", "RequestAuthentication", kSecurity, decode_istio<RequestAuthentication, &ConfigSet::request_authentications>},
+    {"", "Namespace", "v1", decode_kube<Namespace, &ConfigSet::namespaces>},
+    {"", "Service", "v1", decode_kube<Service, &ConfigSet::services>},
+    {"", "ServiceAccount", "v1", decode_kube<ServiceAccount, &ConfigSet::service_accounts>},
+    {"", "Pod", "v1", decode_kube<Pod, &ConfigSet::pods>},
+    {"", "ReplicationController", "v1", decode_kube<Workload, &ConfigSet::workloads>},
+    {"apps", "Deployment", "v1", decode_kube<Workload, &ConfigSet::workloads>},
+    {"apps", "StatefulSet", "v1", decode_kube<Workload, &ConfigSet::workloads>},
+    {"apps", "DaemonSet", "v1", decode_kube<Workload, &ConfigSet::workloads>},
+    {"apps", "ReplicaSet", "v1", decode_kube<Workload, &ConfigSet::workloads>},
+    {"batch", "Job", "v1", decode_kube<Workload, &ConfigSet::workloads>},
+    {"batch", "CronJob", "v1 v1beta1", decode_kube<Workload, &ConfigSet::workloads>},
+    {"discovery.k8s.io", "EndpointSlice", "v1 v1beta1", decode_kube<EndpointSlice, &ConfigSet::endpoint_slices>},
+};
+
+const KindInfo* find_kind(std::string_view group, std::string_view kind) {
+  for (const KindInfo& k : kKinds) {
+    if (k.group == group && k.kind == kind) return &k;
+  }
+  return nullptr;
+}
+
+bool serves(std::string_view versions, std::string_view version) {
+  while (!versions.empty()) {
+    const size_t space = versions.find(' ');
+    if (versions.substr(0, space) == version) return true;
+    if (space == std::string_view::npos) break;
+    versions.remove_prefix(space + 1);
+  }
+  return false;
+}
+
+std::string scalar_or_empty(const YAML::Node& n) { return n && n.IsScalar() ? n.Scalar() : ""; }
+
+class Loader {
+ public:
+  Loader(const LoadOptions& options, ConfigSet& out, Diagnostics& diags)
+      : options_(options), out_(out), diags_(diags) {}
+
+  void load_text(std::string_view text, const std::string& file_name);
+
+ private:
+  void load_chunk(const std::string& chunk, int first_line, DecodeContext& c);
+  void load_document(const YAML::Node& doc, DecodeContext& c, int depth);
+
+  const LoadOptions& options_;
+  ConfigSet& out_;
+  Diagnostics& diags_;
+};
+
+void Loader::load_document(const YAML::Node& doc, DecodeContext& c, int depth) {
+  if (!doc || doc.IsNull()) return;  // empty document between separators
+  if (!doc.IsMap()) {
+    c.error(doc, fmt::format("a document must be a map with apiVersion and kind, got {}", type_name(doc)));
+    return;
+  }
+  const std::string api_version = scalar_or_empty(doc["apiVersion"]);
+  const std::string kind = scalar_or_empty(doc["kind"]);
+  if (kind.empty() || api_version.empty()) {
+    c.error(doc, kind.empty() ? "kind: required field is missing" : "apiVersion: required field is missing");
+    return;
+  }
+  if (kind.ends_with("List") && doc["items"]) {
+    const YAML::Node items = doc["items"];
+    if (!items.IsSequence() || depth > 0) {
+      c.error(items, depth > 0 ? "nested lists are not supported" : "items: expected a list");
+      return;
+    }
+    for (size_t i = 0; i < items.size(); ++i) load_document(items[i], c, depth + 1);
+    return;
+  }
+  const size_t slash = api_version.find('/');
+  const std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
+  const std::string version = slash == std::string::npos ? api_version : api_version.substr(slash + 1);
+  Meta meta;
+  meta.api_version = api_version;
+  meta.kind = kind;
+  meta.file = c.file();
+  meta.pos = c.pos(doc);
+  const KindInfo* info = find_kind(group, kind);
+  if (info == nullptr) {
+    c.set_object(meta);
+    c.warning(doc, fmt::format("unknown kind {} ({}) skipped", kind, api_version));
+    return;
+  }
+  if (const YAML::Node md = doc["metadata"]) read_metadata(c, md, meta);
+  if (meta.ns.empty()) meta.ns = options_.default_namespace;
+  c.set_object(meta);
+  if (!serves(info->versions, version)) {
+    c.error(doc["apiVersion"],
+            fmt::format("apiVersion {} is not served for {} (served: {})", api_version, kind, info->versions));
+    return;
+  }
+  if (meta.name.empty()) c.error(doc, "metadata.name: required field is missing");
+  info->decode(c, doc, std::move(meta), out_);
+}
+
+void Loader::load_chunk(const std::string& chunk, int first_line, DecodeContext& c) {
+  c.set_line_offset(first_line);
+  std::vector<YAML::Node> docs;
+  try {
+    docs = YAML::LoadAll(chunk);
+  } catch (const YAML::Exception& e) {
+    Pos pos{e.mark.is_null() ? 1 : e.mark.line + 1, e.mark.is_null() ? 1 : e.mark.column + 1};
+    c.set_object(Meta{});
+    c.report(Severity::kError, pos, "invalid YAML: " + e.msg);
+    return;
+  }
+  for (const YAML::Node& doc : docs) {
+    try {
+      load_document(doc, c, 0);
+    } catch (const YAML::Exception& e) {
+      c.report(Severity::kError, pos_of(doc), std::string("invalid document: ") + e.what());
+    }
+  }
+}
+
+// True if `line` starts a new YAML document ("---" or "..." at column 0).
+bool is_document_marker(std::string_view line) {
+  if (line.starts_with("---")) return line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r';
+  return line == "..." || line == "...\r";
+}
+
+void Loader::load_text(std::string_view text, const std::string& file_name) {
+  DecodeContext c(std::make_shared<const std::string>(file_name), diags_);
+  if (text.size() > options_.max_file_bytes) {
+    c.report(Severity::kError, Pos{1, 1},
+             fmt::format("input is {} bytes, more than the limit of {} bytes", text.size(), options_.max_file_bytes));
+    return;
+  }
+  if (text.find('\0') != std::string_view::npos) {
+    const size_t at = text.find('\0');
+    const int line = 1 + static_cast<int>(std::count(text.begin(), text.begin() + at, '\n'));
+    c.report(Severity::kError, Pos{line, 1}, "input contains binary data (a NUL byte); expected YAML or JSON text");
+    return;
+  }
+  // Parse document by document, so one broken document does not hide the others.
+  int line_no = 0, chunk_start = 0;
+  size_t begin = 0, chunk_begin = 0;
+  while (begin <= text.size()) {
+    size_t end = text.find('\n', begin);
+    if (end == std::string_view::npos) end = text.size();
+    std::string_view line = text.substr(begin, end - begin);
+    if (is_document_marker(line) && begin > chunk_begin) {
+      load_chunk(std::string(text.substr(chunk_begin, begin - chunk_begin)), chunk_start, c);
+      chunk_begin = begin;
+      chunk_start = line_no;
+    }
+    ++line_no;
+    begin = end + 1;
+  }
+  if (chunk_begin < text.size()) load_chunk(std::string(text.substr(chunk_begin)), chunk_start, c);
+}
+
+bool is_config_file(const fs::path& p) {
+  const std::string ext = p.extension().string();
+  return ext == ".yaml" || ext == ".yml" || ext == ".json";
+}
+
+bool read_file(const std::string& path, std::string& out) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return false;
+  std::ostringstream buf;
+  buf << in.rdbuf();
+  out = std::move(buf).str();
+  return !in.bad();
+}
+
+void file_error(Diagnostics& diags, const std::string& path, std::string message) {
+  diags.add(Diagnostic{Severity::kError, path, Pos{0, 0}, "", "", std::move(message)});
+}
+
+}  // namespace
+
+void load_text(std::string_view text, const std::string& file_name, const LoadOptions& options,
+               ConfigSet& out, Diagnostics& diags) {
+  Loader(options, out, diags).load_text(text, file_name);
+}
+
+void load_paths(const std::vector<std::string>& paths, const LoadOptions& options, ConfigSet& out,
+                Diagnostics& diags) {
+  Loader loader(options, out, diags);
+  for (const std::string& path : paths) {
+    std::string text;
+    if (path == "-") {
+      std::ostringstream buf;
+      buf << std::cin.rdbuf();
+      loader.load_text(buf.str(), "<stdin>");
+      continue;
+    }
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+      std::vector<std::string> files;
+      for (auto it = fs::recursive_directory_iterator(path, ec); !ec && it != fs::recursive_directory_iterator();
+           it.increment(ec)) {
+        if (it->is_regular_file(ec) && is_config_file(it->path())) files.push_back(it->path().string());
+      }
+      if (ec) file_error(diags, path, "cannot read directory: " + ec.message());
+      std::sort(files.begin(), files.end());
+      for (const std::string& f : files) {
+        if (read_file(f, text)) loader.load_text(text, f);
+        else file_error(diags, f, "cannot read file");
+      }
+      continue;
+    }
+    if (!fs::exists(path, ec)) {
+      file_error(diags, path, "no such file or directory");
+    } else if (read_file(path, text)) {
+      loader.load_text(text, path);
+    } else {
+      file_error(diags, path, "cannot read file");
+    }
+  }
+}
+
+}  // namespace mesh::model

@@ -1,0 +1,30 @@
+// Loading config: files, directories (recursively, *.yaml|*.yml|*.json), or "-"
+// for stdin; multi-document YAML, JSON, and `kind: List`. Every document is
+// decoded and validated; every problem lands in `diags`, and valid objects land
+// in `out` even when other documents fail.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/model/config_set.h"
+#include "core/model/diag.h"
+
+namespace mesh::model {
+
+struct LoadOptions {
+  std::string default_namespace = "default";
+  // Input larger than this is refused with an error rather than parsed.
+  size_t max_file_bytes = 64u << 20;
+};
+
+// Loads paths in order. Unreadable paths are errors in `diags`.
+void load_paths(const std::vector<std::string>& paths, const LoadOptions& options, ConfigSet& out,
+                Diagnostics& diags);
+
+// Loads one text as if it were the file `file_name`.
+void load_text(std::string_view text, const std::string& file_name, const LoadOptions& options,
+               ConfigSet& out, Diagnostics& diags);
+
+}  // namespace mesh::model

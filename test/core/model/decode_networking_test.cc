@@ -1,0 +1,2 @@
+// Placeholder: tests arrive with their decoders.
+#include <doctest/doctest.h>
