@@ -13,5 +13,6 @@ using Action = std::function<int()>;
 void add_version_command(CLI::App& app, Action& run);
 void add_validate_command(CLI::App& app, Action& run);
 void add_routes_command(CLI::App& app, Action& run);
+void add_proxy_command(CLI::App& app, Action& run);
 
 }  // namespace mesh::cmd
