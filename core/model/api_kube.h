@@ -23,6 +23,7 @@ struct KubeServicePort {
   std::string target_port_name;     // named targetPort
   std::string protocol = "TCP";     // TCP | UDP | SCTP
   std::string app_protocol;
+  Pos pos;  // of the port entry, for cross-object findings
 };
 
 struct Service {

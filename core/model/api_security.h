@@ -28,6 +28,7 @@ struct AuthzSource {
   std::vector<std::string> namespaces, not_namespaces;
   std::vector<std::string> ip_blocks, not_ip_blocks;
   std::vector<std::string> remote_ip_blocks, not_remote_ip_blocks;
+  std::vector<std::string> service_accounts, not_service_accounts;  // "ns/name" or "name"
 };
 
 struct AuthzOperation {
