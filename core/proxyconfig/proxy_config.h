@@ -6,9 +6,11 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <variant>
 #include <vector>
@@ -156,9 +158,15 @@ struct VirtualHost {
 struct RouteTable {
   std::string name;
   std::vector<VirtualHost> virtual_hosts;
-  // Built by index(): exact domain -> virtual host, and wildcard suffixes.
-  std::unordered_map<std::string, size_t> exact_domains;
-  std::vector<std::pair<std::string, size_t>> wildcard_suffixes;  // longest first
+  // Built by index(): exact domain (lower-case) -> virtual host, and wildcards.
+  // The hash is transparent so lookups by string_view do not allocate.
+  struct DomainHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  std::unordered_map<std::string, size_t, DomainHash, std::equal_to<>> exact_domains;
+  std::vector<std::pair<std::string, size_t>> wildcard_suffixes;  // "*.x.com" -> ".x.com", longest first
+  std::vector<std::pair<std::string, size_t>> wildcard_prefixes;  // "foo.*" -> "foo.", longest first
   std::optional<size_t> catch_all;                                // domain "*"
   void index();
 };
