@@ -1,0 +1,110 @@
+#include "core/net/tcp.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+
+#include <charconv>
+
+namespace mesh::net {
+
+bool parse_host_port(std::string_view text, std::string& host, uint16_t& port) {
+  size_t colon = text.rfind(':');
+  if (colon == std::string_view::npos || colon + 1 >= text.size()) return false;
+  std::string_view h = text.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  std::string_view p = text.substr(colon + 1);
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(p.data(), p.data() + p.size(), value);
+  if (ec != std::errc() || end != p.data() + p.size() || value > 65535 || h.empty()) return false;
+  host.assign(h);
+  port = static_cast<uint16_t>(value);
+  return true;
+}
+
+int make_address(const std::string& ip, uint16_t port, sockaddr_storage& out) {
+  if (ip.find(':') != std::string::npos) {
+    return uv_ip6_addr(ip.c_str(), port, reinterpret_cast<sockaddr_in6*>(&out));
+  }
+  return uv_ip4_addr(ip.c_str(), port, reinterpret_cast<sockaddr_in*>(&out));
+}
+
+int tcp_listen(uv_loop_t* loop, uv_tcp_t* handle, const sockaddr* addr, bool reuseport, int backlog,
+               uv_connection_cb on_connection) {
+  int rc = uv_tcp_init_ex(loop, handle, addr->sa_family);
+  if (rc != 0) return rc;
+  if (reuseport) {
+    uv_os_fd_t fd;
+    rc = uv_fileno(reinterpret_cast<uv_handle_t*>(handle), &fd);
+    int one = 1;
+    if (rc == 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) rc = uv_translate_sys_error(errno);
+    if (rc != 0) return rc;
+  }
+  rc = uv_tcp_bind(handle, addr, 0);
+  if (rc != 0) return rc;
+  return uv_listen(reinterpret_cast<uv_stream_t*>(handle), backlog, on_connection);
+}
+
+uint16_t bound_port(const uv_tcp_t* handle) {
+  sockaddr_storage ss{};
+  int len = sizeof ss;
+  if (uv_tcp_getsockname(handle, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
+  if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+  if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+  return 0;
+}
+
+std::string peer_ip(const uv_tcp_t* handle) {
+  sockaddr_storage ss{};
+  int len = sizeof ss;
+  char text[INET6_ADDRSTRLEN] = "";
+  if (uv_tcp_getpeername(handle, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return "";
+  if (ss.ss_family == AF_INET) {
+    uv_ip4_name(reinterpret_cast<sockaddr_in*>(&ss), text, sizeof text);
+  } else if (ss.ss_family == AF_INET6) {
+    uv_ip6_name(reinterpret_cast<sockaddr_in6*>(&ss), text, sizeof text);
+  }
+  return text;
+}
+
+bool Writer::write(const uv_buf_t* bufs, unsigned n) {
+  unsigned i = 0;
+  size_t skip = 0;
+  if (idle()) {
+    int done = uv_try_write(stream_, bufs, n);
+    if (done < 0 && done != UV_EAGAIN) return false;
+    size_t left = done > 0 ? static_cast<size_t>(done) : 0;
+    while (i < n && left >= bufs[i].len) left -= bufs[i++].len;
+    skip = left;
+    if (i == n) return true;
+  }
+  for (; i < n; ++i, skip = 0) pending_.append(bufs[i].base + skip, bufs[i].len - skip);
+  return writing_ || start();
+}
+
+bool Writer::start() {
+  inflight_.swap(pending_);
+  pending_.clear();
+  uv_buf_t b = uv_buf_init(inflight_.data(), static_cast<unsigned>(inflight_.size()));
+  req_.data = this;
+  if (uv_write(&req_, stream_, &b, 1, &Writer::on_write) != 0) {
+    inflight_.clear();
+    return false;
+  }
+  writing_ = true;
+  return true;
+}
+
+void Writer::on_write(uv_write_t* req, int status) noexcept {
+  auto* self = static_cast<Writer*>(req->data);
+  self->writing_ = false;
+  self->inflight_.clear();
+  if (self->inflight_.capacity() > 16 * 1024) std::string().swap(self->inflight_);
+  if (status == 0 && !self->pending_.empty() && !self->start()) status = UV_EPIPE;
+  if (status == 0 && self->pending_.empty() && self->pending_.capacity() > 16 * 1024) {
+    std::string().swap(self->pending_);
+  }
+  self->done_(self->owner_, status);
+}
+
+}  // namespace mesh::net

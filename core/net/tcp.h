@@ -1,0 +1,64 @@
+// TCP plumbing over libuv: listeners with SO_REUSEPORT, addresses, and a writer that
+// gathers several buffers into one writev and tracks how much is still queued so the
+// caller can apply back-pressure.
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace mesh::net {
+
+// "1.2.3.4:80", "[::1]:80" or "host:port" with a literal IP. Returns false when malformed.
+bool parse_host_port(std::string_view text, std::string& host, uint16_t& port);
+// Fills `out` from a literal IPv4/IPv6 address; returns a libuv error code.
+int make_address(const std::string& ip, uint16_t port, sockaddr_storage& out);
+
+// Initialises `handle` on `loop`, sets SO_REUSEPORT (when asked) before binding,
+// and listens. Returns 0 or a libuv error; on error the handle still needs closing.
+int tcp_listen(uv_loop_t* loop, uv_tcp_t* handle, const sockaddr* addr, bool reuseport, int backlog,
+               uv_connection_cb on_connection);
+// The port a bound handle listens on (0 when unknown).
+uint16_t bound_port(const uv_tcp_t* handle);
+// The peer's IP as text ("" when unknown).
+std::string peer_ip(const uv_tcp_t* handle);
+
+// Outgoing bytes of one stream. write() tries the socket first (no copy, no request
+// object when the kernel takes everything) and queues the rest. At most one uv_write
+// is in flight; bytes queued meanwhile go out together when it completes.
+class Writer {
+ public:
+  using DoneFn = void (*)(void* owner, int status);
+
+  Writer(uv_stream_t* stream, void* owner, DoneFn on_done) : stream_(stream), owner_(owner), done_(on_done) {}
+  Writer(const Writer&) = delete;
+  Writer& operator=(const Writer&) = delete;
+
+  // Returns false when the stream failed (the caller should close it).
+  bool write(const uv_buf_t* bufs, unsigned n);
+  bool write(std::string_view a) {
+    uv_buf_t b = uv_buf_init(const_cast<char*>(a.data()), static_cast<unsigned>(a.size()));
+    return write(&b, 1);
+  }
+  size_t queued() const { return pending_.size() + inflight_.size(); }
+  bool idle() const { return !writing_ && pending_.empty(); }
+  // Forgets queued bytes; the stream is going away. The in-flight request still
+  // completes (with an error) through libuv before the handle's close callback.
+  void abandon() { pending_.clear(); }
+
+ private:
+  static void on_write(uv_write_t* req, int status) noexcept;
+  bool start();
+
+  uv_stream_t* stream_;
+  void* owner_;
+  DoneFn done_;  // called when a queued write finishes (status < 0: failed)
+  uv_write_t req_{};
+  std::string pending_;
+  std::string inflight_;
+  bool writing_ = false;
+};
+
+}  // namespace mesh::net
