@@ -38,6 +38,15 @@ HashKey generate_cookie(const model::ConsistentHashLB::Cookie& cookie, const Has
 
 }  // namespace
 
+std::string_view lower_header_name(std::string_view name, std::span<char> buffer) {
+  if (name.size() > buffer.size()) return name;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    buffer[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  return {buffer.data(), name.size()};
+}
+
 std::optional<std::string_view> find_cookie(std::string_view header, std::string_view name) {
   while (!header.empty()) {
     const size_t end = header.find(';');

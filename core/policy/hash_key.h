@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 
@@ -29,6 +30,28 @@ struct HashKey {
 };
 
 HashKey compute_hash_key(const model::ConsistentHashLB& config, const HashInputs& in);
+
+// `name` lower-cased into `buffer` (or returned as is when longer than it).
+std::string_view lower_header_name(std::string_view name, std::span<char> buffer);
+
+// Fills HashInputs from any request type with a `path` member and
+// `header(lower_name) -> std::optional<std::string_view>` (core/route's
+// RequestView fits). Header names are lower-cased on the stack.
+template <class Request>
+HashInputs hash_inputs(const model::ConsistentHashLB& config, const Request& request,
+                       std::string_view source_ip, uint32_t source_port = 0) {
+  HashInputs in;
+  in.path = request.path;
+  in.source_ip = source_ip;
+  in.source_port = source_port;
+  if (config.key == model::ConsistentHashLB::Key::kHeader) {
+    char lower[128];
+    in.header = request.header(lower_header_name(config.header_name, lower));
+  } else if (config.key == model::ConsistentHashLB::Key::kCookie) {
+    in.cookie_header = request.header("cookie").value_or(std::string_view{});
+  }
+  return in;
+}
 
 // The value of cookie `name` in a Cookie header (surrounding quotes removed).
 std::optional<std::string_view> find_cookie(std::string_view cookie_header, std::string_view name);

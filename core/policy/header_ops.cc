@@ -17,6 +17,31 @@ bool header_name_equal(std::string_view a, std::string_view b) {
          std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return lower(x) == lower(y); });
 }
 
+bool LayeredHeaderOps::set_in(const pc::HeaderOps& ops, std::string_view name) {
+  const std::string_view target = header_target_name(name);
+  return std::any_of(ops.set.begin(), ops.set.end(),
+                     [&](const auto& kv) { return header_name_equal(header_target_name(kv.first), target); });
+}
+
+bool LayeredHeaderOps::removed_or_set_after(std::string_view name, size_t from) const {
+  const std::string_view target = header_target_name(name);
+  for (size_t i = from; i < levels_.size(); ++i) {
+    const pc::HeaderOps* ops = levels_[i];
+    if (!ops) continue;
+    for (const std::string& removed : ops->remove) {
+      if (header_removal_allowed(removed) && header_name_equal(removed, target)) return true;
+    }
+    if (set_in(*ops, target)) return true;
+    // An added host replaces the authority too.
+    if (header_name_equal(target, "host")) {
+      for (const auto& kv : ops->add) {
+        if (header_name_equal(header_target_name(kv.first), "host")) return true;
+      }
+    }
+  }
+  return false;
+}
+
 void HeaderList::remove(std::string_view name) {
   std::erase_if(entries_, [&](const Entry& e) { return header_name_equal(e.first, name); });
 }

@@ -11,6 +11,8 @@
 // route's (Envoy: the least specific level is applied last and wins).
 #pragma once
 
+#include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -48,6 +50,44 @@ void apply_header_ops(const pc::HeaderOps& ops, Headers& headers) {
     }
   }
 }
+
+// The same result for writers that copy a parsed head out field by field (as
+// core/net's in-place Http1Head): skip each original field for which drops()
+// is true, then write the fields for_each_added() yields. `levels` are applied
+// in order (destination, then route), as apply_header_ops called per level
+// would; nothing is allocated.
+class LayeredHeaderOps {
+ public:
+  explicit LayeredHeaderOps(std::span<const pc::HeaderOps* const> levels) : levels_(levels) {}
+
+  bool drops(std::string_view name) const { return removed_or_set_after(name, 0); }
+
+  template <class Emit>  // Emit: void(std::string_view name, std::string_view value)
+  void for_each_added(Emit&& emit) const {
+    std::optional<std::string_view> host;  // one authority: the last one written wins
+    for (size_t i = 0; i < levels_.size(); ++i) {
+      if (!levels_[i]) continue;
+      auto visit = [&](const std::string& name, const std::string& value) {
+        const std::string_view target = header_target_name(name);
+        if (header_name_equal(target, "host")) {
+          host = value;
+        } else if (!removed_or_set_after(target, i + 1)) {
+          emit(target, std::string_view(value));
+        }
+      };
+      for (const auto& [name, value] : levels_[i]->set) visit(name, value);
+      for (const auto& [name, value] : levels_[i]->add) visit(name, value);
+    }
+    if (host) emit(std::string_view("host"), *host);
+  }
+
+ private:
+  static bool set_in(const pc::HeaderOps& ops, std::string_view name);
+  // Whether a level at or after `from` removes or replaces `name`.
+  bool removed_or_set_after(std::string_view name, size_t from) const;
+
+  std::span<const pc::HeaderOps* const> levels_;
+};
 
 // A plain ordered header list satisfying the interface above; used by tests
 // and by callers without a header map of their own.

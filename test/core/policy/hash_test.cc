@@ -1,5 +1,7 @@
 #include <doctest/doctest.h>
 
+#include <map>
+
 #include "core/policy/hash.h"
 #include "core/policy/hash_key.h"
 
@@ -85,4 +87,34 @@ TEST_CASE("hash key from a cookie, generated with Set-Cookie when absent and ttl
   const auto session = compute_hash_key(cfg, in);
   CHECK(session.set_cookie.find("Max-Age") == std::string::npos);
   CHECK(session.set_cookie.ends_with("\"; HttpOnly"));
+}
+
+namespace {
+
+// The shape of core/route's RequestView, as far as hash_inputs needs it.
+struct FakeRequest {
+  std::string_view path;
+  std::map<std::string, std::string> headers;
+  std::optional<std::string_view> header(std::string_view lower_name) const {
+    auto it = headers.find(std::string(lower_name));
+    if (it == headers.end()) return std::nullopt;
+    return std::string_view(it->second);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("hash_inputs reads the configured header (any case) or the cookie header from a request") {
+  FakeRequest req{"/x?u=1", {{"x-user", "carol"}, {"cookie", "sid=abc"}}};
+  mesh::model::ConsistentHashLB cfg;
+  cfg.key = mesh::model::ConsistentHashLB::Key::kHeader;
+  cfg.header_name = "X-User";
+  auto in = mesh::policy::hash_inputs(cfg, req, "10.1.1.1", 5555);
+  CHECK(compute_hash_key(cfg, in).hash == xxhash64("carol"));
+  cfg.key = mesh::model::ConsistentHashLB::Key::kCookie;
+  cfg.cookie.name = "sid";
+  in = mesh::policy::hash_inputs(cfg, req, "10.1.1.1", 5555);
+  CHECK(compute_hash_key(cfg, in).hash == xxhash64("abc"));
+  CHECK(in.path == "/x?u=1");
+  CHECK(in.source_port == 5555);
 }
