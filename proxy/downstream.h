@@ -1,0 +1,106 @@
+// A client connection and the one request on it being served at a time. Pipelined
+// requests wait, still unparsed, in the read block, so responses leave in order.
+// Bodies stream both ways; each side stops reading while the other side has more
+// than kHighWater bytes queued (bounded memory whatever the peers' speeds).
+#pragma once
+
+#include <uv.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "core/net/http1.h"
+#include "core/net/tcp.h"
+#include "proxy/headers.h"
+#include "proxy/upstream.h"
+
+namespace mesh::proxy {
+
+class Worker;
+
+class Downstream final : net::Http1Handler, UpstreamUser {
+ public:
+  static constexpr size_t kHighWater = 256 * 1024;
+  static constexpr size_t kLowWater = 64 * 1024;
+
+  static void accept(Worker& worker, uv_stream_t* listener);
+  // No request in progress: safe to close when draining.
+  bool idle() const { return !active_ && !reader_.mid_message(); }
+  void close();
+
+ private:
+  enum class TimerMode { kOff, kIdle, kHeaders, kRoute };
+  explicit Downstream(Worker& worker);
+  ~Downstream();
+
+  // Reading and parsing.
+  static void on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) noexcept;
+  static void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t*) noexcept;
+  void start_reading();
+  void stop_reading();
+  void process(net::ParseStatus st);
+  bool handle_status(net::ParseStatus st);
+  void on_peer_closed();
+  int on_head(const net::Http1Head& head) override;
+  void on_body(const char* data, size_t len) override;
+  void on_message_complete() override;
+
+  // Forwarding.
+  void begin_stream(const net::Http1Head& head);
+  void forward(const net::Http1Head& head, const pc::Route& route, const pc::WeightedCluster& destination);
+  void write_body(bool chunked, const char* data, size_t len, bool to_upstream);
+  int on_upstream_head(const net::Http1Head& head) override;
+  void on_upstream_body(const char* data, size_t len) override;
+  void on_upstream_complete() override;
+  void on_upstream_error(UpstreamError error) override;
+  void on_upstream_drained() override;
+
+  // Ending.
+  void local_reply(int status, std::string_view body, bool close);
+  void count_status(int status);
+  void finish_stream();
+  void close_after_flush();
+  void set_timer(TimerMode mode, uint64_t ms);
+  static void on_timer(uv_timer_t* t) noexcept;
+  static void on_write_done(void* self, int status);
+  static void on_handle_closed(uv_handle_t* h) noexcept;
+
+  Worker& worker_;
+  uv_tcp_t tcp_{};
+  uv_timer_t timer_{};
+  net::Http1Reader reader_;
+  net::Writer writer_;
+  std::string peer_ip_;
+  int open_handles_ = 0;
+  TimerMode timer_mode_ = TimerMode::kOff;
+  bool closing_ = false;
+  bool close_after_flush_ = false;
+  bool reading_ = false;
+  bool read_blocked_ = false;   // stopped: upstream write queue over the high mark
+  bool read_full_ = false;      // stopped: the read block is full behind a paused parser
+  bool in_process_ = false;
+  bool next_pending_ = false;
+
+  // The current request.
+  std::shared_ptr<const pc::ProxyConfig> config_;  // kept alive for the request's life
+  const pc::Route* route_ = nullptr;
+  const pc::WeightedCluster* destination_ = nullptr;
+  Upstream* up_ = nullptr;
+  uint64_t upstream_sent_ms_ = 0;
+  Framing request_framing_ = Framing::kNone;
+  Framing response_framing_ = Framing::kNone;
+  bool active_ = false;
+  bool request_complete_ = false;
+  bool response_started_ = false;
+  bool response_complete_ = false;
+  bool local_ = false;
+  bool keep_alive_ = true;
+  bool http10_ = false;
+  bool head_request_ = false;
+  bool expect_continue_ = false;
+  bool upstream_paused_ = false;
+};
+
+}  // namespace mesh::proxy

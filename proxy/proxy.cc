@@ -1,0 +1,156 @@
+#include "proxy/proxy.h"
+
+#include <cstdio>
+#include <fstream>
+
+#include "core/net/tcp.h"
+#include "proxy/admin.h"
+#include "proxy/worker.h"
+
+namespace mesh::proxy {
+
+Proxy::Proxy(ProxyOptions options) : options_(std::move(options)) {}
+
+Proxy::~Proxy() {
+  if (started_ && !workers_.empty()) {
+    for (auto& w : workers_) {
+      if (!w->finished()) w->stop();
+    }
+  }
+  workers_.clear();  // joins, closes each loop
+  admin_.reset();
+}
+
+namespace {
+
+bool resolve(const std::string& host, int port, sockaddr_storage& out, std::string& error) {
+  if (net::make_address(host, static_cast<uint16_t>(port), out) != 0) {
+    error = "not an IP address: " + host;
+    return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool Proxy::start(std::shared_ptr<const pc::ProxyConfig> config, std::string& error) {
+  config_ = config;
+  std::string host;
+  uint16_t port = 0;
+  sockaddr_storage addr{};
+  if (!net::parse_host_port(options_.listen, host, port) || !resolve(host, port, addr, error)) {
+    if (error.empty()) error = "--listen wants ADDR:PORT, got '" + options_.listen + "'";
+    return false;
+  }
+  int n = options_.concurrency > 0 ? options_.concurrency : 1;
+  for (int i = 0; i < n; ++i) {
+    WorkerSettings s;
+    s.route_table = options_.route_table;
+    s.request_header_timeout_ms = options_.request_header_timeout_ms;
+    s.idle_timeout_ms = options_.idle_timeout_ms;
+    s.connect_timeout_ms = options_.connect_timeout_ms;
+    s.listener_port = port;
+    auto w = std::make_unique<Worker>(i, s, config);
+    int rc = w->listen(reinterpret_cast<const sockaddr*>(&addr));
+    if (rc != 0) {
+      error = "listen on " + options_.listen + ": " + uv_strerror(rc);
+      workers_.push_back(std::move(w));
+      return false;
+    }
+    // Port 0: the first worker's kernel-chosen port is shared by the others.
+    port = w->port();
+    reinterpret_cast<sockaddr_in*>(&addr)->sin_port = htons(port);
+    workers_.push_back(std::move(w));
+  }
+  port_ = port;
+  admin_ = std::make_unique<Admin>(*this);
+  for (bool health : {false, true}) {
+    int p = health ? options_.health_port : options_.admin_port;
+    if (p < 0) continue;
+    const std::string& a = health ? options_.health_address : options_.admin_address;
+    if (!resolve(a, p, addr, error)) return false;
+    int rc = admin_->listen(health, reinterpret_cast<const sockaddr*>(&addr));
+    if (rc != 0) {
+      error = std::string(health ? "health" : "admin") + " listen on " + a + ":" + std::to_string(p) + ": " +
+              uv_strerror(rc);
+      return false;
+    }
+  }
+  for (auto& w : workers_) w->start();
+  started_ = true;
+  write_ready_file();
+  return true;
+}
+
+uint16_t Proxy::admin_port() const { return admin_ ? admin_->admin_port() : 0; }
+uint16_t Proxy::health_port() const { return admin_ ? admin_->health_port() : 0; }
+
+void Proxy::write_ready_file() {
+  std::string line = "{\"listen\": " + std::to_string(port_) + ", \"admin\": " + std::to_string(admin_port()) +
+                     ", \"health\": " + std::to_string(health_port()) + "}\n";
+  std::fprintf(stderr, "mesh proxy: ready %s", line.c_str());
+  if (options_.ready_file.empty()) return;
+  std::string tmp = options_.ready_file + ".tmp";
+  {
+    std::ofstream f(tmp);
+    f << line;
+  }
+  std::rename(tmp.c_str(), options_.ready_file.c_str());
+}
+
+int Proxy::run() {
+  if (!started_) return 1;
+  admin_->run();
+  return 0;
+}
+
+void Proxy::shutdown() {
+  if (admin_) admin_->post_shutdown();
+}
+
+void Proxy::update_config(std::shared_ptr<const pc::ProxyConfig> config) {
+  config_ = config;
+  for (auto& w : workers_) w->set_config(config);
+}
+
+bool Proxy::reload(std::string& error) {
+  if (!reload_) {
+    error = "no config source to reload from";
+    return false;
+  }
+  auto config = reload_(error);
+  if (!config) return false;
+  update_config(std::move(config));
+  return true;
+}
+
+uint64_t Proxy::counter(const std::string& name) const {
+  uint64_t sum = 0;
+  for (const auto& w : workers_) {
+    const WorkerStats& s = const_cast<Worker&>(*w).stats();
+#define MESH_SUM(n) \
+  if (name == #n) sum += s.n.get();
+    MESH_PROXY_COUNTERS(MESH_SUM)
+#undef MESH_SUM
+  }
+  return sum;
+}
+
+std::string Proxy::stats_text() const {
+  std::string out;
+#define MESH_LINE(n) out += std::string("http.ingress.") + #n + ": " + std::to_string(counter(#n)) + "\n";
+  MESH_PROXY_COUNTERS(MESH_LINE)
+#undef MESH_LINE
+  return out;
+}
+
+std::string Proxy::prometheus_text() const {
+  std::string out;
+#define MESH_PROM(n) \
+  out += std::string("# TYPE mesh_") + #n + " counter\nmesh_" + #n + " " + std::to_string(counter(#n)) + "\n";
+  MESH_PROXY_COUNTERS(MESH_PROM)
+#undef MESH_PROM
+  return out;
+}
+
+}  // namespace mesh::proxy

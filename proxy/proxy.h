@@ -1,0 +1,81 @@
+// `mesh proxy`: a main thread running the admin and health endpoints, signals and
+// config reloads, and N workers forwarding HTTP/1.1. Usable in-process (tests) and
+// from the command line (run_proxy_command in cmd/proxy.cc).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/proxyconfig/proxy_config.h"
+
+namespace mesh::proxy {
+
+struct ProxyOptions {
+  std::string listen = "127.0.0.1:15001";  // the HTTP listener
+  std::string route_table;                 // "" = the config's first route table
+  int concurrency = 2;
+  std::string admin_address = "127.0.0.1";
+  int admin_port = 15000;   // 0: the kernel picks; < 0: no admin endpoint
+  std::string health_address = "0.0.0.0";
+  int health_port = 15021;  // 0: the kernel picks; < 0: no health endpoint
+  std::string ready_file;   // written with the bound ports once serving
+  double drain_seconds = 5;
+  uint64_t request_header_timeout_ms = 10'000;
+  uint64_t idle_timeout_ms = 3'600'000;
+  uint64_t connect_timeout_ms = 10'000;
+  bool handle_signals = true;  // SIGTERM/SIGINT drain, SIGHUP reloads
+};
+
+// Builds a fresh config (e.g. from files); returns nullptr and sets `error` on failure.
+using ConfigSource = std::function<std::shared_ptr<const pc::ProxyConfig>(std::string& error)>;
+
+class Worker;
+class Admin;
+
+class Proxy {
+ public:
+  explicit Proxy(ProxyOptions options);
+  ~Proxy();
+  Proxy(const Proxy&) = delete;
+  Proxy& operator=(const Proxy&) = delete;
+
+  // Binds every listener and starts the workers; the admin side runs in run().
+  bool start(std::shared_ptr<const pc::ProxyConfig> config, std::string& error);
+  // Serves admin/health/signals on the calling thread until shutdown; returns the exit code.
+  int run();
+  // Thread-safe: drain (up to drain_seconds) and make run() return.
+  void shutdown();
+  // Thread-safe: every worker picks this config up before its next request.
+  void update_config(std::shared_ptr<const pc::ProxyConfig> config);
+  void set_reload_source(ConfigSource source) { reload_ = std::move(source); }
+
+  uint16_t port() const { return port_; }
+  uint16_t admin_port() const;
+  uint16_t health_port() const;
+  bool draining() const { return draining_.load(); }
+  std::string stats_text() const;
+  std::string prometheus_text() const;
+  uint64_t counter(const std::string& name) const;
+  // Re-reads the config through the reload source: false (old config kept) on error.
+  bool reload(std::string& error);
+
+ private:
+  friend class Admin;
+  void begin_drain();
+  void write_ready_file();
+
+  ProxyOptions options_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::unique_ptr<Admin> admin_;
+  ConfigSource reload_;
+  std::shared_ptr<const pc::ProxyConfig> config_;
+  uint16_t port_ = 0;
+  std::atomic<bool> draining_{false};
+  bool started_ = false;
+};
+
+}  // namespace mesh::proxy

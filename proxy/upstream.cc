@@ -1,0 +1,245 @@
+#include "proxy/upstream.h"
+
+#include <algorithm>
+
+#include "proxy/worker.h"
+
+namespace mesh::proxy {
+
+namespace {
+template <typename T>
+uv_handle_t* as_handle(T* h) {
+  return reinterpret_cast<uv_handle_t*>(h);
+}
+}  // namespace
+
+Upstream::Upstream(Worker& worker, EndpointPool& pool)
+    : worker_(worker),
+      pool_(pool),
+      reader_(net::Http1Reader::Kind::kResponse, worker.buffers(), *this),
+      writer_(reinterpret_cast<uv_stream_t*>(&tcp_), this, &Upstream::on_write_done) {
+  worker_.stats().upstream_cx_total.add();
+  worker_.stats().upstream_cx_active.add();
+}
+
+Upstream::~Upstream() { worker_.stats().upstream_cx_active.sub(); }
+
+Upstream* Upstream::acquire(Worker& worker, EndpointPool& pool, UpstreamUser* user, bool* reused) {
+  while (!pool.idle.empty()) {
+    Upstream* up = pool.idle.back();
+    pool.idle.pop_back();
+    if (up->state_ != State::kIdle) continue;
+    uv_timer_stop(&up->timer_);
+    up->state_ = State::kBusy;
+    up->user_ = user;
+    *reused = true;
+    worker.stats().upstream_cx_reused.add();
+    return up;
+  }
+  auto* up = new Upstream(worker, pool);
+  up->user_ = user;
+  *reused = false;
+  up->start_connect();
+  return up;
+}
+
+void Upstream::start_connect() {
+  uv_loop_t* loop = worker_.loop();
+  uv_tcp_init(loop, &tcp_);
+  uv_timer_init(loop, &timer_);
+  tcp_.data = timer_.data = connect_req_.data = this;
+  open_handles_ = 2;
+  uv_tcp_nodelay(&tcp_, 1);
+  int rc = pool_.address_ok ? uv_tcp_connect(&connect_req_, &tcp_, reinterpret_cast<const sockaddr*>(&pool_.address),
+                                             &Upstream::on_connect)
+                            : UV_EINVAL;
+  // Failures are reported from the loop, never from inside acquire().
+  connect_failed_early_ = rc != 0;
+  uv_timer_start(&timer_, &Upstream::on_timer, rc != 0 ? 0 : pool_.connect_timeout_ms, 0);
+}
+
+void Upstream::on_connect(uv_connect_t* req, int status) noexcept {
+  auto* self = static_cast<Upstream*>(req->data);
+  if (self->state_ == State::kClosing) return;
+  if (status < 0) {
+    self->fail(UpstreamError::kConnectFailed);
+    return;
+  }
+  uv_timer_stop(&self->timer_);
+  self->state_ = State::kBusy;
+  self->start_reading();
+}
+
+void Upstream::start_reading() {
+  read_paused_ = false;
+  if (!reading_ && uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Upstream::on_alloc, &Upstream::on_read) == 0) {
+    reading_ = true;
+  }
+}
+
+void Upstream::pause_reading() {
+  read_paused_ = true;
+  if (reading_ && state_ != State::kConnecting) {
+    uv_read_stop(reinterpret_cast<uv_stream_t*>(&tcp_));
+    reading_ = false;
+  }
+}
+
+void Upstream::resume_reading() {
+  if (!read_paused_ || state_ == State::kClosing) return;
+  read_paused_ = false;
+  if (state_ != State::kConnecting) start_reading();
+}
+
+bool Upstream::write(const uv_buf_t* bufs, unsigned n) {
+  if (state_ == State::kClosing || write_failed_) return false;
+  if (!writer_.write(bufs, n)) {
+    write_failed_ = true;  // reported from the loop, not from inside the caller
+    uv_timer_start(&timer_, &Upstream::on_timer, 0, 0);
+    return false;
+  }
+  return true;
+}
+
+void Upstream::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) noexcept {
+  *buf = static_cast<Upstream*>(h->data)->reader_.alloc();
+}
+
+void Upstream::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t*) noexcept {
+  auto* self = static_cast<Upstream*>(s->data);
+  if (self->state_ == State::kClosing) return;
+  if (n > 0) {
+    if (self->state_ == State::kIdle) {
+      self->close();  // nothing was asked: the upstream is misbehaving or closing
+      return;
+    }
+    self->handle_parse(self->reader_.on_data(static_cast<size_t>(n)));
+    return;
+  }
+  self->reader_.on_no_data();
+  if (n == 0) return;
+  if (self->state_ != State::kBusy) {
+    self->close();
+    return;
+  }
+  net::ParseStatus st = self->reader_.finish();
+  if (st == net::ParseStatus::kMessageDone) {
+    self->keep_alive_ = false;
+    self->handle_parse(st);
+  } else {
+    self->fail(UpstreamError::kReset);
+  }
+}
+
+void Upstream::handle_parse(net::ParseStatus st) {
+  for (;;) {
+    switch (st) {
+      case net::ParseStatus::kNeedMore:
+        return;
+      case net::ParseStatus::kError:
+      case net::ParseStatus::kUpgrade:
+        worker_.stats().upstream_cx_protocol_error.add();
+        fail(UpstreamError::kProtocol);
+        return;
+      case net::ParseStatus::kMessageDone:
+        if (informational_) {
+          informational_ = false;
+          st = reader_.resume();
+          continue;
+        }
+        if (user_ == nullptr) {
+          close();
+          return;
+        }
+        user_->on_upstream_complete();
+        return;
+    }
+  }
+}
+
+int Upstream::on_head(const net::Http1Head& head) {
+  if (user_ == nullptr) return -1;
+  if (head.status >= 100 && head.status < 200 && head.status != 101) {
+    informational_ = true;  // Expect was answered by the proxy; interim responses end here
+    return 0;
+  }
+  keep_alive_ = head.keep_alive;
+  return user_->on_upstream_head(head);
+}
+
+void Upstream::on_body(const char* data, size_t len) {
+  if (user_ != nullptr && !informational_) user_->on_upstream_body(data, len);
+}
+
+void Upstream::on_message_complete() {}
+
+void Upstream::on_timer(uv_timer_t* t) noexcept {
+  auto* self = static_cast<Upstream*>(t->data);
+  if (self->write_failed_) {
+    self->fail(UpstreamError::kReset);
+  } else if (self->state_ == State::kConnecting) {
+    if (!self->connect_failed_early_) self->worker_.stats().upstream_cx_connect_timeout.add();
+    self->fail(self->connect_failed_early_ ? UpstreamError::kConnectFailed : UpstreamError::kConnectTimeout);
+  } else if (self->state_ == State::kIdle) {
+    self->close();
+  }
+}
+
+void Upstream::on_write_done(void* p, int status) {
+  auto* self = static_cast<Upstream*>(p);
+  if (self->state_ == State::kClosing) return;
+  if (status < 0) {
+    self->fail(self->state_ == State::kConnecting ? UpstreamError::kConnectFailed : UpstreamError::kReset);
+  } else if (self->user_ != nullptr && self->writer_.queued() < kLowWater) {
+    self->user_->on_upstream_drained();
+  }
+}
+
+void Upstream::fail(UpstreamError error) {
+  if (error == UpstreamError::kConnectFailed || error == UpstreamError::kConnectTimeout) {
+    worker_.stats().upstream_cx_connect_fail.add();
+  }
+  UpstreamUser* user = user_;
+  user_ = nullptr;
+  close();
+  if (user != nullptr) user->on_upstream_error(error);
+}
+
+void Upstream::release(bool reusable) {
+  user_ = nullptr;
+  if (state_ != State::kBusy || !reusable || !keep_alive_ || !writer_.idle() ||
+      reader_.resume() != net::ParseStatus::kNeedMore) {
+    close();
+    return;
+  }
+  state_ = State::kIdle;
+  informational_ = false;
+  if (read_paused_) resume_reading();
+  pool_.idle.push_back(this);
+  uv_timer_start(&timer_, &Upstream::on_timer, pool_.idle_timeout_ms, 0);
+}
+
+void Upstream::abort() {
+  user_ = nullptr;
+  close();
+}
+
+void Upstream::close() {
+  if (state_ == State::kClosing) return;
+  if (state_ == State::kIdle) {
+    auto it = std::find(pool_.idle.begin(), pool_.idle.end(), this);
+    if (it != pool_.idle.end()) pool_.idle.erase(it);
+  }
+  state_ = State::kClosing;
+  user_ = nullptr;
+  writer_.abandon();
+  net::close_handle(as_handle(&tcp_), &Upstream::on_handle_closed);
+  net::close_handle(as_handle(&timer_), &Upstream::on_handle_closed);
+}
+
+void Upstream::on_handle_closed(uv_handle_t* h) noexcept {
+  auto* self = static_cast<Upstream*>(h->data);
+  if (--self->open_handles_ == 0) delete self;
+}
+
+}  // namespace mesh::proxy

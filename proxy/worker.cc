@@ -1,0 +1,161 @@
+#include "proxy/worker.h"
+
+#include <algorithm>
+
+#include "core/net/tcp.h"
+#include "proxy/downstream.h"
+
+namespace mesh::proxy {
+
+Worker::Worker(int index, WorkerSettings settings, std::shared_ptr<const pc::ProxyConfig> config)
+    : index_(index), settings_(std::move(settings)), rng_(0x9e3779b97f4a7c15ull * (index + 1) ^ uv_hrtime()) {
+  apply_config(std::move(config));
+  scratch_.reserve(4096);
+}
+
+Worker::~Worker() {
+  join();
+  close_listener();
+  // Idle pooled connections and handles left by stop() are closed by now; the loop
+  // closes cleanly only if every handle went through its close callback.
+  loop_.close();
+}
+
+int Worker::listen(const sockaddr* address) {
+  listener_.data = this;
+  int rc = net::tcp_listen(loop_.get(), &listener_, address, true, 4096, &Worker::on_connection);
+  listening_ = true;
+  if (rc == 0) {
+    port_ = net::bound_port(&listener_);
+    settings_.listener_port = port_;
+    apply_config(config_);  // the route table may be named after the port
+  }
+  return rc;
+}
+
+void Worker::start() {
+  thread_ = std::thread([this] {
+    loop_.run();
+    finished_ = true;
+  });
+}
+
+void Worker::join() {
+  if (thread_.joinable()) thread_.join();
+}
+
+void Worker::on_connection(uv_stream_t* listener, int status) noexcept {
+  auto* self = static_cast<Worker*>(listener->data);
+  if (status < 0 || self->draining_) return;
+  Downstream::accept(*self, listener);
+}
+
+void Worker::set_config(std::shared_ptr<const pc::ProxyConfig> config) {
+  loop_.post([this, config = std::move(config)]() mutable { apply_config(std::move(config)); });
+}
+
+void Worker::apply_config(std::shared_ptr<const pc::ProxyConfig> config) {
+  clusters_.clear();  // views into the old config; in-flight streams keep their own
+  config_ = std::move(config);
+  route_table_ = nullptr;
+  if (!config_) return;
+  if (!settings_.route_table.empty()) {
+    route_table_ = config_->find_route_table(settings_.route_table);
+  } else {
+    // Gateways name tables "http.PORT", sidecars "PORT": the one for our port, else the first.
+    std::string port = std::to_string(settings_.listener_port);
+    route_table_ = config_->find_route_table("http." + port);
+    if (route_table_ == nullptr) route_table_ = config_->find_route_table(port);
+    if (route_table_ == nullptr && !config_->route_tables.empty()) route_table_ = &config_->route_tables.front();
+  }
+  for (const pc::Cluster& c : config_->clusters) clusters_.emplace(c.name, ClusterState{&c, {}, 0});
+}
+
+ClusterState* Worker::cluster(std::string_view name) {
+  auto it = clusters_.find(name);
+  if (it == clusters_.end()) return nullptr;
+  ClusterState& state = it->second;
+  if (state.pools.size() != state.cluster->endpoints.size()) {
+    state.pools.clear();
+    for (const pc::Endpoint& e : state.cluster->endpoints) state.pools.push_back(endpoint_pool(*state.cluster, e));
+  }
+  return &state;
+}
+
+EndpointPool* Worker::endpoint_pool(const pc::Cluster& cluster, const pc::Endpoint& endpoint) {
+  std::string key = cluster.name + "|" + endpoint.address + "|" + std::to_string(endpoint.port);
+  auto& slot = pools_[key];
+  if (!slot) {
+    slot = std::make_unique<EndpointPool>();
+    slot->address_ok = net::make_address(endpoint.address, static_cast<uint16_t>(endpoint.port), slot->address) == 0;
+    slot->connect_timeout_ms = settings_.connect_timeout_ms;
+  }
+  const auto& cp = cluster.connection_pool;
+  if (cp && cp->tcp.connect_timeout) {
+    slot->connect_timeout_ms = static_cast<uint64_t>(cp->tcp.connect_timeout->count() / 1'000'000);
+  }
+  if (cp && cp->http.idle_timeout) {
+    slot->idle_timeout_ms = static_cast<uint64_t>(cp->http.idle_timeout->count() / 1'000'000);
+  }
+  return slot.get();
+}
+
+uint64_t Worker::random() {
+  // xorshift64*: cheap, per worker, good enough for load balancing and request ids.
+  rng_ ^= rng_ >> 12;
+  rng_ ^= rng_ << 25;
+  rng_ ^= rng_ >> 27;
+  return rng_ * 0x2545F4914F6CDD1Dull;
+}
+
+void Worker::add(Downstream* d) { downstreams_.push_back(d); }
+
+void Worker::remove(Downstream* d) {
+  auto it = std::find(downstreams_.begin(), downstreams_.end(), d);
+  if (it != downstreams_.end()) {
+    *it = downstreams_.back();
+    downstreams_.pop_back();
+  }
+  maybe_finish();
+}
+
+void Worker::close_listener() {
+  if (listening_) net::close_handle(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
+  listening_ = false;
+}
+
+void Worker::drain() {
+  loop_.post([this] {
+    draining_ = true;
+    close_listener();
+    std::vector<Downstream*> idle;
+    for (Downstream* d : downstreams_) {
+      if (d->idle()) idle.push_back(d);
+    }
+    for (Downstream* d : idle) d->close();
+    maybe_finish();
+  });
+}
+
+void Worker::stop() {
+  loop_.post([this] {
+    stopping_ = true;
+    draining_ = true;
+    close_listener();
+    std::vector<Downstream*> all = downstreams_;
+    for (Downstream* d : all) d->close();
+    maybe_finish();
+  });
+}
+
+void Worker::maybe_finish() {
+  if (!draining_ || !downstreams_.empty()) return;
+  // Idle upstream connections go too, then the loop ends once their handles closed.
+  for (auto& [key, pool] : pools_) {
+    std::vector<Upstream*> idle = pool->idle;
+    for (Upstream* u : idle) u->abort();
+  }
+  loop_.post([this] { uv_stop(loop_.get()); });
+}
+
+}  // namespace mesh::proxy
