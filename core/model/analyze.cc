@@ -13,15 +13,20 @@ namespace {
 
 constexpr std::string_view kClusterSuffix = ".svc.cluster.local";
 
-std::string object_name(const Meta& m) { return fmt::format("{}/{}/{}", m.kind, m.ns, m.name); }
-std::string file_of(const Meta& m) { return m.file ? *m.file : ""; }
+std::string object_name(const Meta& m) {
+  return fmt::format("{}/{}/{}", m.kind, m.ns, m.name);
+}
+std::string file_of(const Meta& m) {
+  return m.file ? *m.file : "";
+}
 
 std::string where(const Meta& m) {
   const std::string file = m.file ? *m.file : "<input>";
   return m.pos.line > 0 ? fmt::format("{}:{}", file, m.pos.line) : file;
 }
 
-void report(Diagnostics& diags, Severity severity, const Meta& m, Pos pos, std::string field, std::string message) {
+void report(Diagnostics& diags, Severity severity, const Meta& m, Pos pos, std::string field,
+            std::string message) {
   diags.add(Diagnostic{severity, file_of(m), pos.line > 0 ? pos : m.pos, object_name(m), std::move(field),
                        std::move(message)});
 }
@@ -70,20 +75,24 @@ std::vector<DestinationUse> destinations(const ConfigSet& config) {
     for (size_t i = 0; i < vs.http.size(); ++i) {
       const HTTPRoute& r = vs.http[i];
       for (size_t j = 0; j < r.route.size(); ++j) {
-        out.push_back({&vs, &r.route[j].destination, fmt::format("spec.http[{}].route[{}].destination", i, j)});
+        out.push_back(
+            {&vs, &r.route[j].destination, fmt::format("spec.http[{}].route[{}].destination", i, j)});
       }
       for (size_t j = 0; j < r.mirrors.size(); ++j) {
-        out.push_back({&vs, &r.mirrors[j].destination, fmt::format("spec.http[{}].mirrors[{}].destination", i, j)});
+        out.push_back(
+            {&vs, &r.mirrors[j].destination, fmt::format("spec.http[{}].mirrors[{}].destination", i, j)});
       }
     }
     for (size_t i = 0; i < vs.tls.size(); ++i) {
       for (size_t j = 0; j < vs.tls[i].route.size(); ++j) {
-        out.push_back({&vs, &vs.tls[i].route[j].destination, fmt::format("spec.tls[{}].route[{}].destination", i, j)});
+        out.push_back(
+            {&vs, &vs.tls[i].route[j].destination, fmt::format("spec.tls[{}].route[{}].destination", i, j)});
       }
     }
     for (size_t i = 0; i < vs.tcp.size(); ++i) {
       for (size_t j = 0; j < vs.tcp[i].route.size(); ++j) {
-        out.push_back({&vs, &vs.tcp[i].route[j].destination, fmt::format("spec.tcp[{}].route[{}].destination", i, j)});
+        out.push_back(
+            {&vs, &vs.tcp[i].route[j].destination, fmt::format("spec.tcp[{}].route[{}].destination", i, j)});
       }
     }
   }
@@ -117,8 +126,8 @@ void check_subsets(const ConfigSet& config, const std::vector<DestinationUse>& u
         rule_for_host == nullptr
             ? fmt::format("subset \"{}\" of host {}: no DestinationRule for this host defines subsets",
                           use.dest->subset, host)
-            : fmt::format("subset \"{}\" is not defined by DestinationRule {}/{} for host {}", use.dest->subset,
-                          rule_for_host->meta.ns, rule_for_host->meta.name, host);
+            : fmt::format("subset \"{}\" is not defined by DestinationRule {}/{} for host {}",
+                          use.dest->subset, rule_for_host->meta.ns, rule_for_host->meta.name, host);
     warn(diags, use.vs->meta, use.dest->pos, use.field + ".subset", message);
   }
 }
@@ -127,7 +136,8 @@ void check_subsets(const ConfigSet& config, const std::vector<DestinationUse>& u
 
 std::vector<std::string> known_hosts(const ConfigSet& config) {
   std::vector<std::string> hosts;
-  for (const Service& s : config.services) hosts.push_back(s.meta.name + "." + s.meta.ns + std::string(kClusterSuffix));
+  for (const Service& s : config.services)
+    hosts.push_back(s.meta.name + "." + s.meta.ns + std::string(kClusterSuffix));
   for (const ServiceEntry& se : config.service_entries) {
     for (const std::string& h : se.hosts) hosts.push_back(resolve_host(h, se.meta.ns));
   }
@@ -256,7 +266,8 @@ std::map<std::string, std::vector<const Labels*>> workload_labels(const ConfigSe
 }
 
 // The selector of the service behind `host`, if it is one the config defines.
-std::optional<std::pair<std::string, Labels>> service_selector(const ConfigSet& config, const std::string& host) {
+std::optional<std::pair<std::string, Labels>> service_selector(const ConfigSet& config,
+                                                               const std::string& host) {
   for (const Service& s : config.services) {
     if (host == s.meta.name + "." + s.meta.ns + std::string(kClusterSuffix) && !s.selector.empty()) {
       return std::make_pair(s.meta.ns, s.selector);
@@ -265,7 +276,8 @@ std::optional<std::pair<std::string, Labels>> service_selector(const ConfigSet& 
   for (const ServiceEntry& se : config.service_entries) {
     if (!se.workload_selector || se.workload_selector->match_labels.empty()) continue;
     for (const std::string& h : se.hosts) {
-      if (resolve_host(h, se.meta.ns) == host) return std::make_pair(se.meta.ns, se.workload_selector->match_labels);
+      if (resolve_host(h, se.meta.ns) == host)
+        return std::make_pair(se.meta.ns, se.workload_selector->match_labels);
     }
   }
   return std::nullopt;
@@ -283,7 +295,8 @@ void check_subset_workloads(const ConfigSet& config, Diagnostics& diags) {
       if (subset.labels.empty()) continue;
       bool selected = false;
       for (const Labels* labels : ns->second) {
-        selected = selected || (labels_match(selector->second, *labels) && labels_match(subset.labels, *labels));
+        selected =
+            selected || (labels_match(selector->second, *labels) && labels_match(subset.labels, *labels));
       }
       if (selected) continue;
       warn(diags, dr.meta, subset.pos, fmt::format("spec.subsets[{}].labels", i),
@@ -297,9 +310,21 @@ void check_subset_workloads(const ConfigSet& config, Diagnostics& diags) {
 // Protocols Istio recognises in a port name prefix or appProtocol.
 bool known_protocol(std::string name) {
   for (char& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  static const std::set<std::string, std::less<>> known = {
-      "http", "http2", "https", "grpc", "grpc-web", "tcp", "tls", "udp", "mongo", "mysql", "redis",
-      "http_proxy", "kubernetes.io/h2c", "kubernetes.io/ws", "kubernetes.io/wss"};
+  static const std::set<std::string, std::less<>> known = {"http",
+                                                           "http2",
+                                                           "https",
+                                                           "grpc",
+                                                           "grpc-web",
+                                                           "tcp",
+                                                           "tls",
+                                                           "udp",
+                                                           "mongo",
+                                                           "mysql",
+                                                           "redis",
+                                                           "http_proxy",
+                                                           "kubernetes.io/h2c",
+                                                           "kubernetes.io/ws",
+                                                           "kubernetes.io/wss"};
   return known.count(name) != 0;
 }
 
@@ -310,7 +335,9 @@ bool port_protocol_known(const KubeServicePort& p) {
   return known_protocol(p.name.substr(0, p.name.find('-')));
 }
 
-bool system_namespace(const std::string& ns) { return ns.starts_with("kube-") || ns == "istio-system"; }
+bool system_namespace(const std::string& ns) {
+  return ns.starts_with("kube-") || ns == "istio-system";
+}
 
 void check_port_names(const ConfigSet& config, Diagnostics& diags) {
   for (const Service& s : config.services) {

@@ -80,8 +80,10 @@ bool valid_port_name(std::string_view name) {
   if (name.find("--") != std::string_view::npos) return false;
   bool letter = false;
   for (char ch : name) {
-    if (ch >= 'a' && ch <= 'z') letter = true;
-    else if (!(ch >= '0' && ch <= '9') && ch != '-') return false;
+    if (ch >= 'a' && ch <= 'z')
+      letter = true;
+    else if (!(ch >= '0' && ch <= '9') && ch != '-')
+      return false;
   }
   return letter;
 }
@@ -89,7 +91,8 @@ bool valid_port_name(std::string_view name) {
 void read_port_name(DecodeContext& c, const YAML::Node& n, std::string& out) {
   if (!read(c, n, out)) return;
   if (!valid_port_name(out)) {
-    c.error(n, fmt::format("port name \"{}\" must be 1-15 lower-case letters, digits or '-', with a letter", out));
+    c.error(n, fmt::format("port name \"{}\" must be 1-15 lower-case letters, digits or '-', with a letter",
+                           out));
   }
 }
 
@@ -112,14 +115,18 @@ void read_target_port(DecodeContext& c, const YAML::Node& n, KubeServicePort& p)
 void read_service_port(DecodeContext& c, const YAML::Node& n, KubeServicePort& p) {
   p.pos = c.pos(n);
   bool has_port = false;
-  const bool ok = read_known(c, n, {
-      {"name", [&](const YAML::Node& v) { read_port_name(c, v, p.name); }},
-      {"port", [&](const YAML::Node& v) { has_port = true;
-         read_port(c, v, p.port); }},
-      {"targetPort", [&](const YAML::Node& v) { read_target_port(c, v, p); }},
-      {"protocol", [&](const YAML::Node& v) { read_protocol(c, v, p.protocol); }},
-      {"appProtocol", [&](const YAML::Node& v) { read(c, v, p.app_protocol); }},
-  });
+  const bool ok = read_known(c, n,
+                             {
+                                 {"name", [&](const YAML::Node& v) { read_port_name(c, v, p.name); }},
+                                 {"port",
+                                  [&](const YAML::Node& v) {
+                                    has_port = true;
+                                    read_port(c, v, p.port);
+                                  }},
+                                 {"targetPort", [&](const YAML::Node& v) { read_target_port(c, v, p); }},
+                                 {"protocol", [&](const YAML::Node& v) { read_protocol(c, v, p.protocol); }},
+                                 {"appProtocol", [&](const YAML::Node& v) { read(c, v, p.app_protocol); }},
+                             });
   if (ok && !has_port) c.error(n, "port: required field is missing");
 }
 
@@ -141,25 +148,32 @@ void check_port_names(DecodeContext& c, const YAML::Node& ports, const std::vect
 void read_container_port(DecodeContext& c, const YAML::Node& n, std::vector<ContainerPort>& out) {
   ContainerPort p;
   bool has_port = false;
-  const bool ok = read_known(c, n, {
-      {"name", [&](const YAML::Node& v) { read_port_name(c, v, p.name); }},
-      {"containerPort", [&](const YAML::Node& v) { has_port = true;
-         read_port(c, v, p.container_port); }},
-      {"protocol", [&](const YAML::Node& v) { read_protocol(c, v, p.protocol); }},
-  });
+  const bool ok = read_known(c, n,
+                             {
+                                 {"name", [&](const YAML::Node& v) { read_port_name(c, v, p.name); }},
+                                 {"containerPort",
+                                  [&](const YAML::Node& v) {
+                                    has_port = true;
+                                    read_port(c, v, p.container_port);
+                                  }},
+                                 {"protocol", [&](const YAML::Node& v) { read_protocol(c, v, p.protocol); }},
+                             });
   if (ok && !has_port) c.error(n, "containerPort: required field is missing");
   out.push_back(std::move(p));
 }
 
 void read_container(DecodeContext& c, const YAML::Node& n, std::vector<Container>& out) {
   Container ct;
-  const bool ok = read_known(c, n, {
-      {"name", [&](const YAML::Node& v) { read(c, v, ct.name); }},
-      {"image", [&](const YAML::Node& v) { read(c, v, ct.image); }},
-      {"ports", [&](const YAML::Node& v) {
-         for_each_item(c, v, [&](const YAML::Node& p) { read_container_port(c, p, ct.ports); });
-       }},
-  });
+  const bool ok = read_known(
+      c, n,
+      {
+          {"name", [&](const YAML::Node& v) { read(c, v, ct.name); }},
+          {"image", [&](const YAML::Node& v) { read(c, v, ct.image); }},
+          {"ports",
+           [&](const YAML::Node& v) {
+             for_each_item(c, v, [&](const YAML::Node& p) { read_container_port(c, p, ct.ports); });
+           }},
+      });
   if (ok && ct.name.empty()) c.error(n, "name: required field is missing");
   out.push_back(std::move(ct));
 }
@@ -167,38 +181,46 @@ void read_container(DecodeContext& c, const YAML::Node& n, std::vector<Container
 // A pod spec; `node_name` is read only for Pods (templates have none).
 void read_pod_spec(DecodeContext& c, const YAML::Node& n, PodTemplate& t, std::string* node_name) {
   std::string deprecated_account;
-  read_known(c, n, {
-      {"serviceAccountName", [&](const YAML::Node& v) { read(c, v, t.service_account); }},
-      {"serviceAccount", [&](const YAML::Node& v) { read(c, v, deprecated_account); }},
-      {"hostNetwork", [&](const YAML::Node& v) { read(c, v, t.host_network); }},
-      {"containers", [&](const YAML::Node& v) {
-         for_each_item(c, v, [&](const YAML::Node& item) { read_container(c, item, t.containers); });
-       }},
-      {"nodeName", [&](const YAML::Node& v) {
-         if (node_name != nullptr) read(c, v, *node_name);
-       }},
-  });
+  read_known(c, n,
+             {
+                 {"serviceAccountName", [&](const YAML::Node& v) { read(c, v, t.service_account); }},
+                 {"serviceAccount", [&](const YAML::Node& v) { read(c, v, deprecated_account); }},
+                 {"hostNetwork", [&](const YAML::Node& v) { read(c, v, t.host_network); }},
+                 {"containers",
+                  [&](const YAML::Node& v) {
+                    for_each_item(c, v,
+                                  [&](const YAML::Node& item) { read_container(c, item, t.containers); });
+                  }},
+                 {"nodeName",
+                  [&](const YAML::Node& v) {
+                    if (node_name != nullptr) read(c, v, *node_name);
+                  }},
+             });
   if (t.service_account.empty()) t.service_account = deprecated_account;
   if (t.service_account.empty()) t.service_account = "default";
 }
 
 void read_template(DecodeContext& c, const YAML::Node& n, PodTemplate& t) {
-  read_known(c, n, {
-      {"metadata", [&](const YAML::Node& v) {
-         read_known(c, v, {
-             {"labels", [&](const YAML::Node& l) { read(c, l, t.labels); }},
-             {"annotations", [&](const YAML::Node& a) { read(c, a, t.annotations); }},
-         });
-       }},
-      {"spec", [&](const YAML::Node& v) { read_pod_spec(c, v, t, nullptr); }},
-  });
+  read_known(c, n,
+             {
+                 {"metadata",
+                  [&](const YAML::Node& v) {
+                    read_known(c, v,
+                               {
+                                   {"labels", [&](const YAML::Node& l) { read(c, l, t.labels); }},
+                                   {"annotations", [&](const YAML::Node& a) { read(c, a, t.annotations); }},
+                               });
+                  }},
+                 {"spec", [&](const YAML::Node& v) { read_pod_spec(c, v, t, nullptr); }},
+             });
   if (t.service_account.empty()) t.service_account = "default";
 }
 
 // ---------------------------------------------------------------------- Workload
 
 bool has_replicas(std::string_view kind) {
-  return kind == "Deployment" || kind == "StatefulSet" || kind == "ReplicaSet" || kind == "ReplicationController";
+  return kind == "Deployment" || kind == "StatefulSet" || kind == "ReplicaSet" ||
+         kind == "ReplicationController";
 }
 
 void read_replicas(DecodeContext& c, const YAML::Node& n, int32_t& out) {
@@ -208,19 +230,23 @@ void read_replicas(DecodeContext& c, const YAML::Node& n, int32_t& out) {
 // Workload spec (for a CronJob, its jobTemplate.spec) minus the template.
 void read_workload_spec(DecodeContext& c, const YAML::Node& spec, Workload& out, YAML::Node& selector_node) {
   const std::string& kind = out.meta.kind;
-  read_known(c, spec, {
-      {"replicas", [&](const YAML::Node& v) {
-         if (has_replicas(kind)) read_replicas(c, v, out.replicas);
-       }},
-      {"selector", [&](const YAML::Node& v) {
-         selector_node.reset(v);
-         if (kind == "ReplicationController") {  // a plain label map in the core API
-           read(c, v, out.selector);
-         } else {
-           read_known(c, v, {{"matchLabels", [&](const YAML::Node& m) { read(c, m, out.selector); }}});
-         }
-       }},
-  });
+  read_known(
+      c, spec,
+      {
+          {"replicas",
+           [&](const YAML::Node& v) {
+             if (has_replicas(kind)) read_replicas(c, v, out.replicas);
+           }},
+          {"selector",
+           [&](const YAML::Node& v) {
+             selector_node.reset(v);
+             if (kind == "ReplicationController") {  // a plain label map in the core API
+               read(c, v, out.selector);
+             } else {
+               read_known(c, v, {{"matchLabels", [&](const YAML::Node& m) { read(c, m, out.selector); }}});
+             }
+           }},
+      });
 }
 
 // The selector must select the template's pods; an empty one defaults to their labels.
@@ -246,35 +272,44 @@ bool valid_address(const std::string& text, const std::string& type) {
   return !text.empty();  // FQDN
 }
 
-void read_endpoint(DecodeContext& c, const YAML::Node& n, const std::string& type, EndpointSliceEndpoint& ep) {
-  const bool ok = read_known(c, n, {
-      {"addresses", [&](const YAML::Node& v) {
-         for_each_item(c, v, [&](const YAML::Node& a) {
-           std::string addr;
-           if (!read(c, a, addr)) return;
-           if (!valid_address(addr, type)) c.error(a, fmt::format("\"{}\" is not an {} address", addr, type));
-           ep.addresses.push_back(std::move(addr));
-         });
-       }},
-      {"conditions", [&](const YAML::Node& v) {
-         read_known(c, v, {{"ready", [&](const YAML::Node& r) { read(c, r, ep.ready); }}});
-       }},
-      {"targetRef", [&](const YAML::Node& v) {
-         std::string kind, name;
-         read_known(c, v, {{"kind", [&](const YAML::Node& k) { read(c, k, kind); }},
-                           {"name", [&](const YAML::Node& k) { read(c, k, name); }}});
-         if (kind == "Pod") ep.target_pod = name;
-       }},
-  });
+void read_endpoint(DecodeContext& c, const YAML::Node& n, const std::string& type,
+                   EndpointSliceEndpoint& ep) {
+  const bool ok =
+      read_known(c, n,
+                 {
+                     {"addresses",
+                      [&](const YAML::Node& v) {
+                        for_each_item(c, v, [&](const YAML::Node& a) {
+                          std::string addr;
+                          if (!read(c, a, addr)) return;
+                          if (!valid_address(addr, type))
+                            c.error(a, fmt::format("\"{}\" is not an {} address", addr, type));
+                          ep.addresses.push_back(std::move(addr));
+                        });
+                      }},
+                     {"conditions",
+                      [&](const YAML::Node& v) {
+                        read_known(c, v, {{"ready", [&](const YAML::Node& r) { read(c, r, ep.ready); }}});
+                      }},
+                     {"targetRef",
+                      [&](const YAML::Node& v) {
+                        std::string kind, name;
+                        read_known(c, v,
+                                   {{"kind", [&](const YAML::Node& k) { read(c, k, kind); }},
+                                    {"name", [&](const YAML::Node& k) { read(c, k, name); }}});
+                        if (kind == "Pod") ep.target_pod = name;
+                      }},
+                 });
   if (ok && ep.addresses.empty()) c.error(n, "addresses: at least one address is required");
 }
 
 void read_slice_port(DecodeContext& c, const YAML::Node& n, EndpointSlicePort& p) {
-  read_known(c, n, {
-      {"name", [&](const YAML::Node& v) { read(c, v, p.name); }},
-      {"port", [&](const YAML::Node& v) { read_port(c, v, p.port); }},
-      {"protocol", [&](const YAML::Node& v) { read_protocol(c, v, p.protocol); }},
-  });
+  read_known(c, n,
+             {
+                 {"name", [&](const YAML::Node& v) { read(c, v, p.name); }},
+                 {"port", [&](const YAML::Node& v) { read_port(c, v, p.port); }},
+                 {"protocol", [&](const YAML::Node& v) { read_protocol(c, v, p.protocol); }},
+             });
 }
 
 }  // namespace
@@ -287,21 +322,25 @@ void decode_object(DecodeContext& c, const YAML::Node& doc, Service& out) {
   if (!spec || spec.IsNull()) return;
   FieldScope scope(c, "spec");
   YAML::Node ports_node;
-  const bool ok = read_known(c, spec, {
-      {"selector", [&](const YAML::Node& v) { read(c, v, out.selector); }},
-      {"ports", [&](const YAML::Node& v) {
-         ports_node.reset(v);
-         for_each_item(c, v, [&](const YAML::Node& p) {
-           out.ports.emplace_back();
-           read_service_port(c, p, out.ports.back());
-         });
-       }},
-      {"clusterIP", [&](const YAML::Node& v) { read(c, v, out.cluster_ip); }},
-      {"type", [&](const YAML::Node& v) {
-         read_one_of(c, v, out.type, {"ClusterIP", "NodePort", "LoadBalancer", "ExternalName"});
-       }},
-      {"externalName", [&](const YAML::Node& v) { read(c, v, out.external_name); }},
-  });
+  const bool ok = read_known(
+      c, spec,
+      {
+          {"selector", [&](const YAML::Node& v) { read(c, v, out.selector); }},
+          {"ports",
+           [&](const YAML::Node& v) {
+             ports_node.reset(v);
+             for_each_item(c, v, [&](const YAML::Node& p) {
+               out.ports.emplace_back();
+               read_service_port(c, p, out.ports.back());
+             });
+           }},
+          {"clusterIP", [&](const YAML::Node& v) { read(c, v, out.cluster_ip); }},
+          {"type",
+           [&](const YAML::Node& v) {
+             read_one_of(c, v, out.type, {"ClusterIP", "NodePort", "LoadBalancer", "ExternalName"});
+           }},
+          {"externalName", [&](const YAML::Node& v) { read(c, v, out.external_name); }},
+      });
   if (!ok) return;
   if (ports_node.IsSequence()) {
     FieldScope ports(c, "ports");
@@ -364,23 +403,30 @@ void decode_object(DecodeContext& c, const YAML::Node& doc, Workload& out) {
 void decode_object(DecodeContext& c, const YAML::Node& doc, EndpointSlice& out) {
   const auto label = out.meta.labels.find("kubernetes.io/service-name");
   if (label != out.meta.labels.end()) out.service_name = label->second;
-  read_known(c, doc, {
-      {"addressType", [&](const YAML::Node& v) { read_one_of(c, v, out.address_type, {"IPv4", "IPv6", "FQDN"}); }},
-  });
-  read_known(c, doc, {
-      {"endpoints", [&](const YAML::Node& v) {
-         for_each_item(c, v, [&](const YAML::Node& e) {
-           out.endpoints.emplace_back();
-           read_endpoint(c, e, out.address_type, out.endpoints.back());
-         });
-       }},
-      {"ports", [&](const YAML::Node& v) {
-         for_each_item(c, v, [&](const YAML::Node& p) {
-           out.ports.emplace_back();
-           read_slice_port(c, p, out.ports.back());
-         });
-       }},
-  });
+  read_known(c, doc,
+             {
+                 {"addressType",
+                  [&](const YAML::Node& v) {
+                    read_one_of(c, v, out.address_type, {"IPv4", "IPv6", "FQDN"});
+                  }},
+             });
+  read_known(c, doc,
+             {
+                 {"endpoints",
+                  [&](const YAML::Node& v) {
+                    for_each_item(c, v, [&](const YAML::Node& e) {
+                      out.endpoints.emplace_back();
+                      read_endpoint(c, e, out.address_type, out.endpoints.back());
+                    });
+                  }},
+                 {"ports",
+                  [&](const YAML::Node& v) {
+                    for_each_item(c, v, [&](const YAML::Node& p) {
+                      out.ports.emplace_back();
+                      read_slice_port(c, p, out.ports.back());
+                    });
+                  }},
+             });
 }
 
 }  // namespace mesh::model

@@ -28,7 +28,9 @@ bool for_each_item(DecodeContext& c, const YAML::Node& n, F item) {
 }
 
 // read_fields skips null values, so a captured node that is still null was never set.
-bool present(const YAML::Node& n) { return n.IsDefined() && !n.IsNull(); }
+bool present(const YAML::Node& n) {
+  return n.IsDefined() && !n.IsNull();
+}
 
 // What a list of strings holds, for the per-value checks Istio makes.
 enum class ValueKind { kAny, kIp, kPort, kPath };
@@ -63,16 +65,21 @@ std::string check_port_text(const std::string& text) {
 std::string check_path(const std::string& text) {
   if (text.find("{*}") == std::string::npos && text.find("{**}") == std::string::npos) return "";
   static const RE2 unsupported(R"(/\{\w+=\*\*?\}|\{\w*\}|/\*\*?|\*\*?/)");
-  if (RE2::PartialMatch(text, unsupported)) return fmt::format("\"{}\" is an unsupported path template", text);
+  if (RE2::PartialMatch(text, unsupported))
+    return fmt::format("\"{}\" is an unsupported path template", text);
   return "";
 }
 
 std::string check_value(ValueKind kind, const std::string& text) {
   switch (kind) {
-    case ValueKind::kIp: return check_ip_or_cidr(text);
-    case ValueKind::kPort: return check_port_text(text);
-    case ValueKind::kPath: return check_path(text);
-    case ValueKind::kAny: break;
+    case ValueKind::kIp:
+      return check_ip_or_cidr(text);
+    case ValueKind::kPort:
+      return check_port_text(text);
+    case ValueKind::kPath:
+      return check_path(text);
+    case ValueKind::kAny:
+      break;
   }
   return "";
 }
@@ -123,20 +130,26 @@ bool allowed_target(const PolicyTargetReference& ref) {
 void read_target_ref(DecodeContext& c, const YAML::Node& n, std::vector<PolicyTargetReference>& out) {
   PolicyTargetReference ref;
   YAML::Node ns_node;
-  read_fields(c, n, {
-      {"group", [&](const YAML::Node& v) { read(c, v, ref.group); }},
-      {"kind", [&](const YAML::Node& v) { read(c, v, ref.kind); }},
-      {"name", [&](const YAML::Node& v) { read(c, v, ref.name); }},
-      {"namespace", [&](const YAML::Node& v) { ns_node.reset(v); read(c, v, ref.ns); }},
-  });
+  read_fields(c, n,
+              {
+                  {"group", [&](const YAML::Node& v) { read(c, v, ref.group); }},
+                  {"kind", [&](const YAML::Node& v) { read(c, v, ref.kind); }},
+                  {"name", [&](const YAML::Node& v) { read(c, v, ref.name); }},
+                  {"namespace",
+                   [&](const YAML::Node& v) {
+                     ns_node.reset(v);
+                     read(c, v, ref.ns);
+                   }},
+              });
   if (!n.IsMap()) return;
   if (ref.name.empty()) c.error(n, "name: required field is missing");
   if (!ref.ns.empty()) {
     c.error_field(ns_node, "namespace", "cross-namespace targetRef is not supported; leave namespace unset");
   }
   if (!allowed_target(ref)) {
-    c.error(n, fmt::format("targetRef must be a Service, ServiceEntry, Gateway or GatewayClass, not \"{}/{}\"",
-                           ref.group, ref.kind));
+    c.error(n,
+            fmt::format("targetRef must be a Service, ServiceEntry, Gateway or GatewayClass, not \"{}/{}\"",
+                        ref.group, ref.kind));
   }
   out.push_back(std::move(ref));
 }
@@ -153,8 +166,9 @@ void check_one_scope(DecodeContext& c, const YAML::Node& spec) {
     const YAML::Node v = spec[name];
     if (!v || v.IsNull() || (v.IsSequence() && v.size() == 0)) continue;
     if (!seen.empty()) {
-      c.error_field(v, name, fmt::format("only one of selector, targetRef or targetRefs may be set ({} is set)",
-                                         seen.front()));
+      c.error_field(
+          v, name,
+          fmt::format("only one of selector, targetRef or targetRefs may be set ({} is set)", seen.front()));
     }
     seen.push_back(name);
   }
@@ -166,10 +180,11 @@ using PeerMode = PeerAuthentication::Mode;
 
 void read_mtls(DecodeContext& c, const YAML::Node& n, PeerMode& out) {
   read_fields(c, n, {{"mode", [&](const YAML::Node& v) {
-                        read_enum(c, v, out, {{"UNSET", PeerMode::kUnset},
-                                              {"DISABLE", PeerMode::kDisable},
-                                              {"PERMISSIVE", PeerMode::kPermissive},
-                                              {"STRICT", PeerMode::kStrict}});
+                        read_enum(c, v, out,
+                                  {{"UNSET", PeerMode::kUnset},
+                                   {"DISABLE", PeerMode::kDisable},
+                                   {"PERMISSIVE", PeerMode::kPermissive},
+                                   {"STRICT", PeerMode::kStrict}});
                       }}});
 }
 
@@ -199,8 +214,9 @@ using Action = AuthorizationPolicy::Action;
 struct ListReader {
   DecodeContext& c;
   bool is_custom;
-  std::function<void(const YAML::Node&)> operator()(std::vector<std::string>& out, ValueKind kind = ValueKind::kAny,
-                                                     bool custom_ok = true) const {
+  std::function<void(const YAML::Node&)> operator()(std::vector<std::string>& out,
+                                                    ValueKind kind = ValueKind::kAny,
+                                                    bool custom_ok = true) const {
     return [this, &out, kind, custom_ok](const YAML::Node& v) {
       read_values(c, v, out, kind);
       if (is_custom && !custom_ok) c.error(v, "not supported with action CUSTOM");
@@ -210,27 +226,31 @@ struct ListReader {
 
 void read_source(DecodeContext& c, const YAML::Node& n, bool is_custom, AuthzSource& s) {
   const ListReader list{c, is_custom};
-  const bool ok = read_fields(c, n, {
-      {"principals", list(s.principals, ValueKind::kAny, false)},
-      {"notPrincipals", list(s.not_principals, ValueKind::kAny, false)},
-      {"requestPrincipals", list(s.request_principals, ValueKind::kAny, false)},
-      {"notRequestPrincipals", list(s.not_request_principals, ValueKind::kAny, false)},
-      {"namespaces", list(s.namespaces, ValueKind::kAny, false)},
-      {"notNamespaces", list(s.not_namespaces, ValueKind::kAny, false)},
-      {"serviceAccounts", list(s.service_accounts, ValueKind::kAny, false)},
-      {"notServiceAccounts", list(s.not_service_accounts, ValueKind::kAny, false)},
-      {"ipBlocks", list(s.ip_blocks, ValueKind::kIp)},
-      {"notIpBlocks", list(s.not_ip_blocks, ValueKind::kIp)},
-      {"remoteIpBlocks", list(s.remote_ip_blocks, ValueKind::kIp)},
-      {"notRemoteIpBlocks", list(s.not_remote_ip_blocks, ValueKind::kIp)},
-  });
+  const bool ok =
+      read_fields(c, n,
+                  {
+                      {"principals", list(s.principals, ValueKind::kAny, false)},
+                      {"notPrincipals", list(s.not_principals, ValueKind::kAny, false)},
+                      {"requestPrincipals", list(s.request_principals, ValueKind::kAny, false)},
+                      {"notRequestPrincipals", list(s.not_request_principals, ValueKind::kAny, false)},
+                      {"namespaces", list(s.namespaces, ValueKind::kAny, false)},
+                      {"notNamespaces", list(s.not_namespaces, ValueKind::kAny, false)},
+                      {"serviceAccounts", list(s.service_accounts, ValueKind::kAny, false)},
+                      {"notServiceAccounts", list(s.not_service_accounts, ValueKind::kAny, false)},
+                      {"ipBlocks", list(s.ip_blocks, ValueKind::kIp)},
+                      {"notIpBlocks", list(s.not_ip_blocks, ValueKind::kIp)},
+                      {"remoteIpBlocks", list(s.remote_ip_blocks, ValueKind::kIp)},
+                      {"notRemoteIpBlocks", list(s.not_remote_ip_blocks, ValueKind::kIp)},
+                  });
   if (!ok) return;
-  const size_t identities = s.principals.size() + s.not_principals.size() + s.namespaces.size() +
-                            s.not_namespaces.size();
+  const size_t identities =
+      s.principals.size() + s.not_principals.size() + s.namespaces.size() + s.not_namespaces.size();
   const size_t accounts = s.service_accounts.size() + s.not_service_accounts.size();
-  if (identities > 0 && accounts > 0) c.error(n, "serviceAccounts cannot be combined with namespaces or principals");
-  if (identities + accounts + s.request_principals.size() + s.not_request_principals.size() + s.ip_blocks.size() +
-          s.not_ip_blocks.size() + s.remote_ip_blocks.size() + s.not_remote_ip_blocks.size() ==
+  if (identities > 0 && accounts > 0)
+    c.error(n, "serviceAccounts cannot be combined with namespaces or principals");
+  if (identities + accounts + s.request_principals.size() + s.not_request_principals.size() +
+          s.ip_blocks.size() + s.not_ip_blocks.size() + s.remote_ip_blocks.size() +
+          s.not_remote_ip_blocks.size() ==
       0) {
     c.error(n, "source must set at least one field");
   }
@@ -238,16 +258,17 @@ void read_source(DecodeContext& c, const YAML::Node& n, bool is_custom, AuthzSou
 
 void read_operation(DecodeContext& c, const YAML::Node& n, AuthzOperation& op) {
   const ListReader list{c, false};
-  const bool ok = read_fields(c, n, {
-      {"hosts", list(op.hosts)},
-      {"notHosts", list(op.not_hosts)},
-      {"ports", list(op.ports, ValueKind::kPort)},
-      {"notPorts", list(op.not_ports, ValueKind::kPort)},
-      {"methods", list(op.methods)},
-      {"notMethods", list(op.not_methods)},
-      {"paths", list(op.paths, ValueKind::kPath)},
-      {"notPaths", list(op.not_paths, ValueKind::kPath)},
-  });
+  const bool ok = read_fields(c, n,
+                              {
+                                  {"hosts", list(op.hosts)},
+                                  {"notHosts", list(op.not_hosts)},
+                                  {"ports", list(op.ports, ValueKind::kPort)},
+                                  {"notPorts", list(op.not_ports, ValueKind::kPort)},
+                                  {"methods", list(op.methods)},
+                                  {"notMethods", list(op.not_methods)},
+                                  {"paths", list(op.paths, ValueKind::kPath)},
+                                  {"notPaths", list(op.not_paths, ValueKind::kPath)},
+                              });
   if (ok && op.hosts.empty() && op.not_hosts.empty() && op.ports.empty() && op.not_ports.empty() &&
       op.methods.empty() && op.not_methods.empty() && op.paths.empty() && op.not_paths.empty()) {
     c.error(n, "operation must set at least one field");
@@ -256,7 +277,8 @@ void read_operation(DecodeContext& c, const YAML::Node& n, AuthzOperation& op) {
 
 // Reads `{<wrapper>: {...}}` (from[].source, to[].operation); the wrapper is required.
 template <class T, class F>
-void read_wrapped(DecodeContext& c, const YAML::Node& n, const char* wrapper, std::vector<T>& out, F read_inner) {
+void read_wrapped(DecodeContext& c, const YAML::Node& n, const char* wrapper, std::vector<T>& out,
+                  F read_inner) {
   if (n.IsSequence() && n.size() == 0) {
     c.error(n, "must not be empty; leave it out to match everything");
     return;
@@ -281,17 +303,24 @@ std::string check_when_key(const std::string& key, bool is_custom) {
                     open < key.size() - 2;
     return ok ? std::string() : fmt::format("bad key \"{}\": expected the form {}[name]", key, prefix);
   };
-  if (is_custom && (key == "source.namespace" || key == "source.serviceAccount" || key == "source.principal" ||
-                    key.starts_with("request.auth."))) {
+  if (is_custom && (key == "source.namespace" || key == "source.serviceAccount" ||
+                    key == "source.principal" || key.starts_with("request.auth."))) {
     return fmt::format("\"{}\" is not supported with action CUSTOM", key);
   }
   if (key.starts_with("request.headers")) return map_key("request.headers");
   if (key.starts_with("request.auth.claims")) return map_key("request.auth.claims");
   if (key.starts_with("experimental.envoy.filters.")) return map_key("experimental.envoy.filters.*");
-  static const std::set<std::string, std::less<>> plain = {
-      "source.ip",       "remote.ip",           "source.namespace", "source.principal", "source.serviceAccount",
-      "request.auth.principal", "request.auth.audiences", "request.auth.presenter", "destination.ip",
-      "destination.port", "connection.sni"};
+  static const std::set<std::string, std::less<>> plain = {"source.ip",
+                                                           "remote.ip",
+                                                           "source.namespace",
+                                                           "source.principal",
+                                                           "source.serviceAccount",
+                                                           "request.auth.principal",
+                                                           "request.auth.audiences",
+                                                           "request.auth.presenter",
+                                                           "destination.ip",
+                                                           "destination.port",
+                                                           "connection.sni"};
   if (plain.count(key) != 0) return "";
   if (key == "destination.namespace") return "destination.namespace is replaced by metadata.namespace";
   if (key.starts_with("destination.labels")) return "destination.labels is replaced by the workload selector";
@@ -309,11 +338,16 @@ ValueKind when_value_kind(const std::string& key) {
 
 void read_condition(DecodeContext& c, const YAML::Node& n, bool is_custom, AuthzCondition& out) {
   YAML::Node key_node, values_node, not_values_node;
-  read_fields(c, n, {
-      {"key", [&](const YAML::Node& v) { key_node.reset(v); read(c, v, out.key); }},
-      {"values", [&](const YAML::Node& v) { values_node.reset(v); }},
-      {"notValues", [&](const YAML::Node& v) { not_values_node.reset(v); }},
-  });
+  read_fields(c, n,
+              {
+                  {"key",
+                   [&](const YAML::Node& v) {
+                     key_node.reset(v);
+                     read(c, v, out.key);
+                   }},
+                  {"values", [&](const YAML::Node& v) { values_node.reset(v); }},
+                  {"notValues", [&](const YAML::Node& v) { not_values_node.reset(v); }},
+              });
   if (!n.IsMap()) return;
   if (out.key.empty()) {
     c.error(present(key_node) ? key_node : n, "key: required field is missing");
@@ -329,27 +363,34 @@ void read_condition(DecodeContext& c, const YAML::Node& n, bool is_custom, Authz
     FieldScope scope(c, "notValues");
     read_values(c, not_values_node, out.not_values, kind);
   }
-  if (out.values.empty() && out.not_values.empty()) c.error(n, "at least one of values or notValues must be set");
+  if (out.values.empty() && out.not_values.empty())
+    c.error(n, "at least one of values or notValues must be set");
 }
 
 void read_rule(DecodeContext& c, const YAML::Node& n, bool is_custom, AuthzRule& rule) {
-  read_fields(c, n, {
-      {"from", [&](const YAML::Node& v) {
-         read_wrapped(c, v, "source", rule.from,
-                      [&](const YAML::Node& s, AuthzSource& out) { read_source(c, s, is_custom, out); });
-       }},
-      {"to", [&](const YAML::Node& v) {
-         read_wrapped(c, v, "operation", rule.to,
-                      [&](const YAML::Node& o, AuthzOperation& out) { read_operation(c, o, out); });
-       }},
-      {"when", [&](const YAML::Node& v) {
-         for_each_item(c, v, [&](const YAML::Node& item) {
-           AuthzCondition cond;
-           read_condition(c, item, is_custom, cond);
-           rule.when.push_back(std::move(cond));
-         });
-       }},
-  });
+  read_fields(c, n,
+              {
+                  {"from",
+                   [&](const YAML::Node& v) {
+                     read_wrapped(c, v, "source", rule.from, [&](const YAML::Node& s, AuthzSource& out) {
+                       read_source(c, s, is_custom, out);
+                     });
+                   }},
+                  {"to",
+                   [&](const YAML::Node& v) {
+                     read_wrapped(c, v, "operation", rule.to, [&](const YAML::Node& o, AuthzOperation& out) {
+                       read_operation(c, o, out);
+                     });
+                   }},
+                  {"when",
+                   [&](const YAML::Node& v) {
+                     for_each_item(c, v, [&](const YAML::Node& item) {
+                       AuthzCondition cond;
+                       read_condition(c, item, is_custom, cond);
+                       rule.when.push_back(std::move(cond));
+                     });
+                   }},
+              });
 }
 
 // The action decides what rules and provider mean; checked once everything is read.
@@ -359,16 +400,19 @@ void check_action(DecodeContext& c, const YAML::Node& spec, const AuthorizationP
   const YAML::Node& at = present(action_node) ? action_node : spec;
   if (out.action == Action::kCustom) {
     if (!has_rules) {
-      c.error_field(at, "action", "CUSTOM without rules never applies; add an empty rule {} to apply it to every request");
+      c.error_field(at, "action",
+                    "CUSTOM without rules never applies; add an empty rule {} to apply it to every request");
     }
     if (out.provider.empty()) {
-      c.error_field(present(provider_node) ? provider_node : at, "provider", "provider.name is required with action CUSTOM");
+      c.error_field(present(provider_node) ? provider_node : at, "provider",
+                    "provider.name is required with action CUSTOM");
     }
   } else if (present(provider_node)) {
     c.error_field(provider_node, "provider", "provider may only be set with action CUSTOM");
   }
   if (out.action == Action::kDeny && !has_rules) {
-    c.error_field(at, "action", "DENY without rules never applies; add an empty rule {} to deny every request");
+    c.error_field(at, "action",
+                  "DENY without rules never applies; add an empty rule {} to deny every request");
   }
 }
 
@@ -388,26 +432,40 @@ void check_header_name(DecodeContext& c, const YAML::Node& n, const std::string&
 void read_from_header(DecodeContext& c, const YAML::Node& n, std::vector<JWTHeader>& out) {
   JWTHeader header;
   YAML::Node name_node;
-  read_fields(c, n, {
-      {"name", [&](const YAML::Node& v) { name_node.reset(v); read(c, v, header.name); }},
-      {"prefix", [&](const YAML::Node& v) { read(c, v, header.prefix); }},
-  });
+  read_fields(c, n,
+              {
+                  {"name",
+                   [&](const YAML::Node& v) {
+                     name_node.reset(v);
+                     read(c, v, header.name);
+                   }},
+                  {"prefix", [&](const YAML::Node& v) { read(c, v, header.prefix); }},
+              });
   if (!n.IsMap()) return;
-  if (header.name.empty()) c.error(present(name_node) ? name_node : n, "name: required field is missing");
-  else check_header_name(c, name_node, header.name);
+  if (header.name.empty())
+    c.error(present(name_node) ? name_node : n, "name: required field is missing");
+  else
+    check_header_name(c, name_node, header.name);
   out.push_back(std::move(header));
 }
 
 void read_claim_to_header(DecodeContext& c, const YAML::Node& n, std::vector<ClaimToHeader>& out) {
   ClaimToHeader item;
   YAML::Node header_node;
-  read_fields(c, n, {
-      {"header", [&](const YAML::Node& v) { header_node.reset(v); read(c, v, item.header); }},
-      {"claim", [&](const YAML::Node& v) { read(c, v, item.claim); }},
-  });
+  read_fields(c, n,
+              {
+                  {"header",
+                   [&](const YAML::Node& v) {
+                     header_node.reset(v);
+                     read(c, v, item.header);
+                   }},
+                  {"claim", [&](const YAML::Node& v) { read(c, v, item.claim); }},
+              });
   if (!n.IsMap()) return;
-  if (item.header.empty()) c.error(n, "header: required field is missing");
-  else check_header_name(c, header_node, item.header);
+  if (item.header.empty())
+    c.error(n, "header: required field is missing");
+  else
+    check_header_name(c, header_node, item.header);
   if (item.claim.empty()) c.error(n, "claim: required field is missing");
   out.push_back(std::move(item));
 }
@@ -429,8 +487,10 @@ void check_jwks(DecodeContext& c, const YAML::Node& at, const std::string& text)
 void check_jwt_rule(DecodeContext& c, const YAML::Node& n, const JWTRule& rule) {
   if (rule.issuer.empty() && rule.jwks_uri.empty()) c.error(n, "issuer: required field is missing");
   const YAML::Node uri = n["jwksUri"];
-  if (!rule.jwks_uri.empty() && !rule.jwks_uri.starts_with("http://") && !rule.jwks_uri.starts_with("https://")) {
-    c.error_field(uri, "jwksUri", fmt::format("jwksUri \"{}\" must be an http:// or https:// URL", rule.jwks_uri));
+  if (!rule.jwks_uri.empty() && !rule.jwks_uri.starts_with("http://") &&
+      !rule.jwks_uri.starts_with("https://")) {
+    c.error_field(uri, "jwksUri",
+                  fmt::format("jwksUri \"{}\" must be an http:// or https:// URL", rule.jwks_uri));
   }
   const YAML::Node jwks = n["jwks"];
   if (!rule.jwks.empty()) {
@@ -445,23 +505,29 @@ void check_jwt_rule(DecodeContext& c, const YAML::Node& n, const JWTRule& rule) 
 }
 
 void read_jwt_rule(DecodeContext& c, const YAML::Node& n, JWTRule& rule) {
-  const bool ok = read_fields(c, n, {
-      {"issuer", [&](const YAML::Node& v) { read(c, v, rule.issuer); }},
-      {"audiences", [&](const YAML::Node& v) { read_values(c, v, rule.audiences); }},
-      {"jwksUri", [&](const YAML::Node& v) { read(c, v, rule.jwks_uri); }},
-      {"jwks", [&](const YAML::Node& v) { read(c, v, rule.jwks); }},
-      {"fromHeaders", [&](const YAML::Node& v) {
-         for_each_item(c, v, [&](const YAML::Node& h) { read_from_header(c, h, rule.from_headers); });
-       }},
-      {"fromParams", [&](const YAML::Node& v) { read_values(c, v, rule.from_params); }},
-      {"fromCookies", [&](const YAML::Node& v) { read_values(c, v, rule.from_cookies); }},
-      {"outputPayloadToHeader", [&](const YAML::Node& v) { read(c, v, rule.output_payload_to_header); }},
-      {"forwardOriginalToken", [&](const YAML::Node& v) { read(c, v, rule.forward_original_token); }},
-      {"outputClaimToHeaders", [&](const YAML::Node& v) {
-         for_each_item(c, v, [&](const YAML::Node& h) { read_claim_to_header(c, h, rule.output_claim_to_headers); });
-       }},
-      {"timeout", [&](const YAML::Node& v) { read_duration(c, v, rule.timeout); }},
-  });
+  const bool ok = read_fields(
+      c, n,
+      {
+          {"issuer", [&](const YAML::Node& v) { read(c, v, rule.issuer); }},
+          {"audiences", [&](const YAML::Node& v) { read_values(c, v, rule.audiences); }},
+          {"jwksUri", [&](const YAML::Node& v) { read(c, v, rule.jwks_uri); }},
+          {"jwks", [&](const YAML::Node& v) { read(c, v, rule.jwks); }},
+          {"fromHeaders",
+           [&](const YAML::Node& v) {
+             for_each_item(c, v, [&](const YAML::Node& h) { read_from_header(c, h, rule.from_headers); });
+           }},
+          {"fromParams", [&](const YAML::Node& v) { read_values(c, v, rule.from_params); }},
+          {"fromCookies", [&](const YAML::Node& v) { read_values(c, v, rule.from_cookies); }},
+          {"outputPayloadToHeader", [&](const YAML::Node& v) { read(c, v, rule.output_payload_to_header); }},
+          {"forwardOriginalToken", [&](const YAML::Node& v) { read(c, v, rule.forward_original_token); }},
+          {"outputClaimToHeaders",
+           [&](const YAML::Node& v) {
+             for_each_item(c, v, [&](const YAML::Node& h) {
+               read_claim_to_header(c, h, rule.output_claim_to_headers);
+             });
+           }},
+          {"timeout", [&](const YAML::Node& v) { read_duration(c, v, rule.timeout); }},
+      });
   if (ok) check_jwt_rule(c, n, rule);
 }
 
@@ -469,37 +535,46 @@ void read_jwt_rule(DecodeContext& c, const YAML::Node& n, JWTRule& rule) {
 
 void decode_spec(DecodeContext& c, const YAML::Node& spec, PeerAuthentication& out) {
   YAML::Node port_level;
-  read_fields(c, spec, {
-      {"selector", [&](const YAML::Node& v) { read_selector(c, v, out.selector); }},
-      {"mtls", [&](const YAML::Node& v) { read_mtls(c, v, out.mode); }},
-      {"portLevelMtls", [&](const YAML::Node& v) {
-         port_level.reset(v);
-         read_port_level_mtls(c, v, out.port_level_mtls);
-       }},
-  });
+  read_fields(c, spec,
+              {
+                  {"selector", [&](const YAML::Node& v) { read_selector(c, v, out.selector); }},
+                  {"mtls", [&](const YAML::Node& v) { read_mtls(c, v, out.mode); }},
+                  {"portLevelMtls",
+                   [&](const YAML::Node& v) {
+                     port_level.reset(v);
+                     read_port_level_mtls(c, v, out.port_level_mtls);
+                   }},
+              });
   if (present(port_level) && (!out.selector || out.selector->match_labels.empty())) {
-    c.error_field(port_level, "portLevelMtls",
-                  "port-level mTLS needs a selector with labels; mesh- and namespace-wide policies cannot have it");
+    c.error_field(
+        port_level, "portLevelMtls",
+        "port-level mTLS needs a selector with labels; mesh- and namespace-wide policies cannot have it");
   }
 }
 
 void decode_spec(DecodeContext& c, const YAML::Node& spec, AuthorizationPolicy& out) {
   YAML::Node rules_node, provider_node;
-  read_fields(c, spec, {
-      {"selector", [&](const YAML::Node& v) { read_selector(c, v, out.selector); }},
-      {"targetRef", [&](const YAML::Node& v) { read_target_ref(c, v, out.target_refs); }},
-      {"targetRefs", [&](const YAML::Node& v) { read_target_refs(c, v, out.target_refs); }},
-      {"action", [&](const YAML::Node& v) {
-         read_enum(c, v, out.action,
-                   {{"ALLOW", Action::kAllow}, {"DENY", Action::kDeny}, {"AUDIT", Action::kAudit},
-                    {"CUSTOM", Action::kCustom}});
-       }},
-      {"provider", [&](const YAML::Node& v) {
-         provider_node.reset(v);
-         read_fields(c, v, {{"name", [&](const YAML::Node& name) { read(c, name, out.provider); }}});
-       }},
-      {"rules", [&](const YAML::Node& v) { rules_node.reset(v); }},
-  });
+  read_fields(
+      c, spec,
+      {
+          {"selector", [&](const YAML::Node& v) { read_selector(c, v, out.selector); }},
+          {"targetRef", [&](const YAML::Node& v) { read_target_ref(c, v, out.target_refs); }},
+          {"targetRefs", [&](const YAML::Node& v) { read_target_refs(c, v, out.target_refs); }},
+          {"action",
+           [&](const YAML::Node& v) {
+             read_enum(c, v, out.action,
+                       {{"ALLOW", Action::kAllow},
+                        {"DENY", Action::kDeny},
+                        {"AUDIT", Action::kAudit},
+                        {"CUSTOM", Action::kCustom}});
+           }},
+          {"provider",
+           [&](const YAML::Node& v) {
+             provider_node.reset(v);
+             read_fields(c, v, {{"name", [&](const YAML::Node& name) { read(c, name, out.provider); }}});
+           }},
+          {"rules", [&](const YAML::Node& v) { rules_node.reset(v); }},
+      });
   if (!spec.IsMap()) return;
   check_one_scope(c, spec);
   if (present(rules_node)) {  // read after the action, which changes what rules may contain
@@ -515,18 +590,20 @@ void decode_spec(DecodeContext& c, const YAML::Node& spec, AuthorizationPolicy& 
 }
 
 void decode_spec(DecodeContext& c, const YAML::Node& spec, RequestAuthentication& out) {
-  read_fields(c, spec, {
-      {"selector", [&](const YAML::Node& v) { read_selector(c, v, out.selector); }},
-      {"targetRef", [&](const YAML::Node& v) { read_target_ref(c, v, out.target_refs); }},
-      {"targetRefs", [&](const YAML::Node& v) { read_target_refs(c, v, out.target_refs); }},
-      {"jwtRules", [&](const YAML::Node& v) {
-         for_each_item(c, v, [&](const YAML::Node& item) {
-           JWTRule rule;
-           read_jwt_rule(c, item, rule);
-           out.jwt_rules.push_back(std::move(rule));
-         });
-       }},
-  });
+  read_fields(c, spec,
+              {
+                  {"selector", [&](const YAML::Node& v) { read_selector(c, v, out.selector); }},
+                  {"targetRef", [&](const YAML::Node& v) { read_target_ref(c, v, out.target_refs); }},
+                  {"targetRefs", [&](const YAML::Node& v) { read_target_refs(c, v, out.target_refs); }},
+                  {"jwtRules",
+                   [&](const YAML::Node& v) {
+                     for_each_item(c, v, [&](const YAML::Node& item) {
+                       JWTRule rule;
+                       read_jwt_rule(c, item, rule);
+                       out.jwt_rules.push_back(std::move(rule));
+                     });
+                   }},
+              });
   check_one_scope(c, spec);
 }
 

@@ -159,7 +159,9 @@ void Loader::load_chunk(const std::string& chunk, int first_line, DecodeContext&
   c.set_line_offset(first_line);
   std::vector<YAML::Node> docs;
   try {
-    docs = YAML::LoadAll(chunk);
+    // One document per chunk, so Load suffices; yaml-cpp 0.7's LoadAll can loop
+    // forever on some malformed input (fixed upstream in yaml-cpp PR #1319).
+    docs.push_back(YAML::Load(chunk));
   } catch (const YAML::Exception& e) {
     Pos pos{e.mark.is_null() ? 1 : e.mark.line + 1, e.mark.is_null() ? 1 : e.mark.column + 1};
     c.set_object(Meta{});

@@ -50,7 +50,8 @@ DestinationRule dr(std::string name, std::string host, std::vector<std::pair<std
   d.meta = meta("DestinationRule", std::move(name), std::move(ns), line);
   d.host = std::move(host);
   int subset_line = line + 3;
-  for (auto& [subset_name, labels] : subsets) d.subsets.push_back(Subset{subset_name, labels, {}, {subset_line++, 5}});
+  for (auto& [subset_name, labels] : subsets)
+    d.subsets.push_back(Subset{subset_name, labels, {}, {subset_line++, 5}});
   return d;
 }
 
@@ -95,10 +96,13 @@ std::string dump(const std::vector<std::string>& lines) {
 TEST_CASE("a consistent config has no findings") {
   ConfigSet config;
   add_yaml(config, kReviewsService);
-  add_yaml(config, "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: reviews-v1}\nspec:\n"
-                   "  template: {metadata: {labels: {app: reviews, version: v1}}, spec: {containers: [{name: a}]}}\n");
+  add_yaml(
+      config,
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: reviews-v1}\nspec:\n"
+      "  template: {metadata: {labels: {app: reviews, version: v1}}, spec: {containers: [{name: a}]}}\n");
   config.virtual_services.push_back(vs("reviews", {"reviews"}, {dest("reviews", "v1", 10)}));
-  config.destination_rules.push_back(dr("reviews", "reviews.default.svc.cluster.local", {{"v1", {{"version", "v1"}}}}));
+  config.destination_rules.push_back(
+      dr("reviews", "reviews.default.svc.cluster.local", {{"v1", {{"version", "v1"}}}}));
   const auto lines = run(config);
   INFO(dump(lines));
   CHECK(lines.empty());
@@ -110,7 +114,8 @@ TEST_CASE("a subset that no DestinationRule defines") {
   auto lines = run(config);
   REQUIRE(lines.size() == 1);
   CHECK(lines[0] ==
-        "cfg.yaml:12:9: VirtualService/default/reviews: spec.http[0].route[0].destination.subset: warning: subset "
+        "cfg.yaml:12:9: VirtualService/default/reviews: spec.http[0].route[0].destination.subset: warning: "
+        "subset "
         "\"v2\" of host reviews.default.svc.cluster.local: no DestinationRule for this host defines subsets");
   config.destination_rules.push_back(dr("reviews", "reviews", {{"v1", {{"version", "v1"}}}}, "default", 30));
   lines = run(config);
@@ -133,10 +138,12 @@ TEST_CASE("hosts that no Service or ServiceEntry knows, once services are known"
   auto lines = run(config);
   INFO(dump(lines));
   REQUIRE(lines.size() == 2);
-  CHECK(lines[0] == "cfg.yaml:7:9: VirtualService/default/r: spec.http[0].route[0].destination.host: warning: host "
-                    "ratings.default.svc.cluster.local matches no Service or ServiceEntry");
-  CHECK(lines[1] == "cfg.yaml:20:1: DestinationRule/default/d: spec.host: warning: host "
-                    "ratings.prod.svc.cluster.local matches no Service or ServiceEntry");
+  CHECK(lines[0] ==
+        "cfg.yaml:7:9: VirtualService/default/r: spec.http[0].route[0].destination.host: warning: host "
+        "ratings.default.svc.cluster.local matches no Service or ServiceEntry");
+  CHECK(lines[1] ==
+        "cfg.yaml:20:1: DestinationRule/default/d: spec.host: warning: host "
+        "ratings.prod.svc.cluster.local matches no Service or ServiceEntry");
   ServiceEntry se;
   se.meta = meta("ServiceEntry", "wild", "default");
   se.hosts = {"*.svc.cluster.local"};
@@ -171,10 +178,12 @@ TEST_CASE("gateways: unbound gateways and references to missing ones") {
   const auto lines = run(config);
   INFO(dump(lines));
   REQUIRE(lines.size() == 3);
-  CHECK(lines[0] == "cfg.yaml:1:1: VirtualService/default/a: spec.gateways[2]: warning: Gateway default/missing "
-                    "does not exist");
-  CHECK(lines[1] == "cfg.yaml:1:1: VirtualService/ingress/b: spec.http[0].match[0].gateways[1]: warning: Gateway "
-                    "ingress/other does not exist");
+  CHECK(lines[0] ==
+        "cfg.yaml:1:1: VirtualService/default/a: spec.gateways[2]: warning: Gateway default/missing "
+        "does not exist");
+  CHECK(lines[1] ==
+        "cfg.yaml:1:1: VirtualService/ingress/b: spec.http[0].match[0].gateways[1]: warning: Gateway "
+        "ingress/other does not exist");
   CHECK(lines[2] == "cfg.yaml:9:1: Gateway/ingress/unused: warning: no VirtualService binds this Gateway");
 }
 
@@ -184,15 +193,18 @@ TEST_CASE("two VirtualServices for the same host and gateway conflict") {
   config.virtual_services.push_back(vs("first", {"shop.example.com"}, {}, {"gw"}, "default", 2));
   config.virtual_services.push_back(vs("second", {"shop.example.com"}, {}, {"default/gw"}, "default", 20));
   config.virtual_services.push_back(vs("mesh-one", {"reviews"}, {}, {}, "default", 30));
-  config.virtual_services.push_back(vs("mesh-two", {"reviews.default.svc.cluster.local"}, {}, {}, "default", 40));
+  config.virtual_services.push_back(
+      vs("mesh-two", {"reviews.default.svc.cluster.local"}, {}, {}, "default", 40));
   config.virtual_services.push_back(vs("other-gw", {"reviews"}, {}, {"gw"}, "default", 50));
   const auto lines = run(config);
   INFO(dump(lines));
   REQUIRE(lines.size() == 2);
-  CHECK(lines[0] == "cfg.yaml:20:1: VirtualService/default/second: spec.hosts[0]: warning: host shop.example.com on "
-                    "gateway default/gw is also routed by VirtualService default/first (cfg.yaml:2)");
-  CHECK(lines[1].starts_with("cfg.yaml:40:1: VirtualService/default/mesh-two: spec.hosts[0]: warning: host "
-                             "reviews.default.svc.cluster.local on gateway mesh"));
+  CHECK(lines[0] ==
+        "cfg.yaml:20:1: VirtualService/default/second: spec.hosts[0]: warning: host shop.example.com on "
+        "gateway default/gw is also routed by VirtualService default/first (cfg.yaml:2)");
+  CHECK(
+      lines[1].starts_with("cfg.yaml:40:1: VirtualService/default/mesh-two: spec.hosts[0]: warning: host "
+                           "reviews.default.svc.cluster.local on gateway mesh"));
 }
 
 TEST_CASE("a subset whose labels select no workload, when workloads are known") {
@@ -201,15 +213,17 @@ TEST_CASE("a subset whose labels select no workload, when workloads are known") 
   config.destination_rules.push_back(
       dr("reviews", "reviews", {{"v1", {{"version", "v1"}}}, {"v3", {{"version", "v3"}}}}, "default", 40));
   CHECK(run(config).empty());  // no workloads known: nothing to compare with
-  add_yaml(config, "apiVersion: v1\nkind: Pod\nmetadata: {name: r1, labels: {app: reviews, version: v1}}\n"
-                   "spec: {containers: [{name: a}]}\n---\n"
-                   "apiVersion: v1\nkind: Pod\nmetadata: {name: x3, labels: {app: other, version: v3}}\n"
-                   "spec: {containers: [{name: a}]}\n");
+  add_yaml(config,
+           "apiVersion: v1\nkind: Pod\nmetadata: {name: r1, labels: {app: reviews, version: v1}}\n"
+           "spec: {containers: [{name: a}]}\n---\n"
+           "apiVersion: v1\nkind: Pod\nmetadata: {name: x3, labels: {app: other, version: v3}}\n"
+           "spec: {containers: [{name: a}]}\n");
   const auto lines = run(config);
   INFO(dump(lines));
   REQUIRE(lines.size() == 1);
-  CHECK(lines[0] == "cfg.yaml:44:5: DestinationRule/default/reviews: spec.subsets[1].labels: warning: subset \"v3\" "
-                    "selects no workload of host reviews");
+  CHECK(lines[0] ==
+        "cfg.yaml:44:5: DestinationRule/default/reviews: spec.subsets[1].labels: warning: subset \"v3\" "
+        "selects no workload of host reviews");
 }
 
 TEST_CASE("Service ports without a protocol Istio recognises (IST0118)") {
@@ -235,8 +249,9 @@ spec:
   const auto lines = run(config);
   INFO(dump(lines));
   REQUIRE(lines.size() == 2);
-  CHECK(lines[0] == "kube.yaml:7:5: Service/default/s: spec.ports[1]: warning: port \"web\" (81) names no protocol "
-                    "Istio recognises; name it <protocol>[-<suffix>] (e.g. http-web) or set appProtocol (IST0118)");
+  CHECK(lines[0] ==
+        "kube.yaml:7:5: Service/default/s: spec.ports[1]: warning: port \"web\" (81) names no protocol "
+        "Istio recognises; name it <protocol>[-<suffix>] (e.g. http-web) or set appProtocol (IST0118)");
   CHECK(lines[1].starts_with("kube.yaml:9:5: Service/default/s: spec.ports[3]: warning: port \"y\" (83)"));
 }
 
@@ -245,16 +260,18 @@ TEST_CASE("duplicate objects are errors naming the first definition") {
   config.virtual_services.push_back(vs("dup", {"a"}, {}, {}, "default", 3));
   config.virtual_services.push_back(vs("dup", {"b"}, {}, {}, "other", 10));
   config.virtual_services.push_back(vs("dup", {"c"}, {}, {}, "default", 20));
-  add_yaml(config, "apiVersion: v1\nkind: Namespace\nmetadata: {name: n}\n---\n"
-                   "apiVersion: v1\nkind: Namespace\nmetadata: {name: n}\n---\n"
-                   "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: n}\nspec: {template: {}}\n---\n"
-                   "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: n}\nspec: {template: {}}\n");
+  add_yaml(config,
+           "apiVersion: v1\nkind: Namespace\nmetadata: {name: n}\n---\n"
+           "apiVersion: v1\nkind: Namespace\nmetadata: {name: n}\n---\n"
+           "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: n}\nspec: {template: {}}\n---\n"
+           "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: n}\nspec: {template: {}}\n");
   Diagnostics diags;
   analyze(config, diags);
   diags.sort();
   REQUIRE(diags.error_count() == 2);
   CHECK(diags.items()[0].format() ==
-        "cfg.yaml:20:1: VirtualService/default/dup: duplicate VirtualService default/dup: first defined at cfg.yaml:3");
+        "cfg.yaml:20:1: VirtualService/default/dup: duplicate VirtualService default/dup: first defined at "
+        "cfg.yaml:3");
   CHECK(diags.items()[1].format() ==
         "kube.yaml:5:1: Namespace/default/n: duplicate Namespace default/n: first defined at kube.yaml:1");
 }

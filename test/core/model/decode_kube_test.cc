@@ -227,7 +227,8 @@ spec: {type: ExternalName}
   INFO(dump(l));
   CHECK(has(l, "k.yaml:5:9: Service/default/bad: spec.type: unknown value \"Magic\""));
   CHECK(has(l, "k.yaml:6:13: Service/default/bad: spec.selector: expected a map of strings, got a list"));
-  CHECK(has(l, "k.yaml:8:12: Service/default/bad: spec.ports[0].port: port number 0 must be between 1 and 65535"));
+  CHECK(has(
+      l, "k.yaml:8:12: Service/default/bad: spec.ports[0].port: port number 0 must be between 1 and 65535"));
   CHECK(has(l, "spec.ports[0].targetPort: port number 99999 must be between"));
   CHECK(has(l, "spec.ports[1].targetPort: expected a port number or port name, got a map"));
   CHECK(has(l, "k.yaml:9:5: Service/default/bad: spec.ports[1]: port: required field is missing"));
@@ -340,7 +341,8 @@ ports:
 - {port: 0}
 )");
   INFO(dump(l));
-  CHECK(has(l, "k.yaml:6:15: EndpointSlice/default/s: endpoints[0].addresses[0]: \"10.1.0.1\" is not an IPv6"));
+  CHECK(
+      has(l, "k.yaml:6:15: EndpointSlice/default/s: endpoints[0].addresses[0]: \"10.1.0.1\" is not an IPv6"));
   CHECK(has(l, "k.yaml:7:23: EndpointSlice/default/s: endpoints[0].conditions.ready: expected a boolean"));
   CHECK(has(l, "k.yaml:8:3: EndpointSlice/default/s: endpoints[1]: addresses: at least one address"));
   CHECK(has(l, "k.yaml:10:10: EndpointSlice/default/s: ports[0].port: port number 0 must be between"));
