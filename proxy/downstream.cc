@@ -381,18 +381,31 @@ void Downstream::close_after_flush() {
   if (writer_.idle()) close();
 }
 
+// Timers are re-armed lazily: switching modes only moves the deadline, and the
+// callback re-arms itself when it fires early. Most requests touch no timer heap.
 void Downstream::set_timer(TimerMode mode, uint64_t ms) {
   timer_mode_ = mode;
-  if (mode == TimerMode::kOff || ms == 0) {
-    uv_timer_stop(&timer_);
-  } else {
+  if (mode == TimerMode::kOff || ms == 0) return;
+  uint64_t now = uv_now(worker_.loop());
+  deadline_ms_ = now + ms;
+  if (!timer_armed_ || armed_ms_ > deadline_ms_) {
     uv_timer_start(&timer_, &Downstream::on_timer, ms, 0);
+    timer_armed_ = true;
+    armed_ms_ = deadline_ms_;
   }
 }
 
 void Downstream::on_timer(uv_timer_t* t) noexcept {
   auto* self = static_cast<Downstream*>(t->data);
-  if (self->closing_) return;
+  self->timer_armed_ = false;
+  if (self->closing_ || self->timer_mode_ == TimerMode::kOff) return;
+  uint64_t now = uv_now(self->worker_.loop());
+  if (now < self->deadline_ms_) {
+    self->timer_armed_ = true;
+    self->armed_ms_ = self->deadline_ms_;
+    uv_timer_start(t, &Downstream::on_timer, self->deadline_ms_ - now, 0);
+    return;
+  }
   switch (self->timer_mode_) {
     case TimerMode::kOff:
     case TimerMode::kIdle:

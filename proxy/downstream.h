@@ -75,6 +75,9 @@ class Downstream final : net::Http1Handler, UpstreamUser {
   std::string peer_ip_;
   int open_handles_ = 0;
   TimerMode timer_mode_ = TimerMode::kOff;
+  uint64_t deadline_ms_ = 0;  // when the current mode's timeout expires
+  uint64_t armed_ms_ = 0;     // when the uv timer fires
+  bool timer_armed_ = false;
   bool closing_ = false;
   bool close_after_flush_ = false;
   bool reading_ = false;

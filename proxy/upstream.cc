@@ -29,7 +29,6 @@ Upstream* Upstream::acquire(Worker& worker, EndpointPool& pool, UpstreamUser* us
     Upstream* up = pool.idle.back();
     pool.idle.pop_back();
     if (up->state_ != State::kIdle) continue;
-    uv_timer_stop(&up->timer_);
     up->state_ = State::kBusy;
     up->user_ = user;
     *reused = true;
@@ -181,7 +180,14 @@ void Upstream::on_timer(uv_timer_t* t) noexcept {
     if (!self->connect_failed_early_) self->worker_.stats().upstream_cx_connect_timeout.add();
     self->fail(self->connect_failed_early_ ? UpstreamError::kConnectFailed : UpstreamError::kConnectTimeout);
   } else if (self->state_ == State::kIdle) {
-    self->close();
+    uint64_t now = uv_now(self->worker_.loop());
+    if (now >= self->idle_deadline_ms_) {
+      self->close();
+    } else {
+      uv_timer_start(t, &Upstream::on_timer, self->idle_deadline_ms_ - now, 0);
+    }
+  } else {
+    self->idle_timer_armed_ = false;  // busy: the idle timer re-arms on release
   }
 }
 
@@ -216,7 +222,12 @@ void Upstream::release(bool reusable) {
   informational_ = false;
   if (read_paused_) resume_reading();
   pool_.idle.push_back(this);
-  uv_timer_start(&timer_, &Upstream::on_timer, pool_.idle_timeout_ms, 0);
+  // Lazily armed: a connection reused within the timeout costs no timer operation.
+  idle_deadline_ms_ = uv_now(worker_.loop()) + pool_.idle_timeout_ms;
+  if (!idle_timer_armed_) {
+    idle_timer_armed_ = true;
+    uv_timer_start(&timer_, &Upstream::on_timer, pool_.idle_timeout_ms, 0);
+  }
 }
 
 void Upstream::abort() {

@@ -96,6 +96,8 @@ class Upstream final : net::Http1Handler {
   bool keep_alive_ = true;
   bool connect_failed_early_ = false;
   bool write_failed_ = false;
+  bool idle_timer_armed_ = false;
+  uint64_t idle_deadline_ms_ = 0;
 };
 
 }  // namespace mesh::proxy
