@@ -1,0 +1,373 @@
+// TrafficPolicy of a DestinationRule or subset: load balancing, connection
+// pools, outlier detection, client TLS and per-port overrides.
+#include <cmath>
+
+#include <fmt/format.h>
+
+#include "core/model/decode_networking_common.h"
+
+namespace mesh::model {
+
+namespace {
+
+bool is_prime(uint64_t x) {
+  if (x < 2) return false;
+  if (x < 4) return true;
+  if (x % 2 == 0) return false;
+  for (uint64_t f = 3; f * f <= x; f += 2) {
+    if (x % f == 0) return false;
+  }
+  return true;
+}
+
+void read_non_negative(DecodeContext& c, const YAML::Node& v, std::optional<int32_t>& out) {
+  int32_t value = 0;
+  if (!read(c, v, value)) return;
+  if (value < 0) c.error(v, fmt::format("{} must not be negative", value));
+  out = value;
+}
+
+void read_hash_key(DecodeContext& c, const YAML::Node& n, ConsistentHashLB& out) {
+  int keys = 0, algorithms = 0;
+  bool legacy_ring_size = false;
+  const auto key = [&](ConsistentHashLB::Key k) {
+    ++keys;
+    out.key = k;
+  };
+  read_fields(
+      c, n,
+      {
+          {"httpHeaderName",
+           [&](const YAML::Node& v) {
+             key(ConsistentHashLB::Key::kHeader);
+             read(c, v, out.header_name);
+           }},
+          {"httpCookie",
+           [&](const YAML::Node& v) {
+             key(ConsistentHashLB::Key::kCookie);
+             read_fields(c, v,
+                         {
+                             {"name", [&](const YAML::Node& x) { read(c, x, out.cookie.name); }},
+                             {"path", [&](const YAML::Node& x) { read(c, x, out.cookie.path); }},
+                             {"ttl", [&](const YAML::Node& x) { read_duration(c, x, out.cookie.ttl, true); }},
+                             {"attributes", [&](const YAML::Node&) {}},
+                         });
+             if (v.IsMap() && out.cookie.name.empty()) c.error_field(v, "name", "required field is missing");
+           }},
+          {"useSourceIp",
+           [&](const YAML::Node& v) {
+             bool on = false;
+             if (read(c, v, on) && on) key(ConsistentHashLB::Key::kSourceIp);
+           }},
+          {"httpQueryParameterName",
+           [&](const YAML::Node& v) {
+             key(ConsistentHashLB::Key::kQueryParameter);
+             read(c, v, out.query_parameter_name);
+           }},
+          {"ringHash",
+           [&](const YAML::Node& v) {
+             ++algorithms;
+             out.algorithm = ConsistentHashLB::Algorithm::kRingHash;
+             read_fields(
+                 c, v,
+                 {{"minimumRingSize", [&](const YAML::Node& x) { read(c, x, out.minimum_ring_size); }}});
+           }},
+          {"maglev",
+           [&](const YAML::Node& v) {
+             ++algorithms;
+             out.algorithm = ConsistentHashLB::Algorithm::kMaglev;
+             read_fields(c, v, {{"tableSize", [&](const YAML::Node& x) {
+                                   if (!read(c, x, out.maglev_table_size)) return;
+                                   if (out.maglev_table_size >= 5000011 || !is_prime(out.maglev_table_size)) {
+                                     c.error(x, "maglev tableSize must be a prime number below 5000011");
+                                   }
+                                 }}});
+             if (v.IsMap() && !v["tableSize"]) c.error_field(v, "tableSize", "required field is missing");
+           }},
+          {"minimumRingSize",
+           [&](const YAML::Node& v) {
+             legacy_ring_size = true;
+             c.warning(v, "minimumRingSize is deprecated; use ringHash.minimumRingSize");
+             read(c, v, out.minimum_ring_size);
+           }},
+      });
+  if (!n.IsMap()) return;
+  if (keys != 1) {
+    c.error(n,
+            "consistentHash needs exactly one of httpHeaderName, httpCookie, useSourceIp or "
+            "httpQueryParameterName");
+  }
+  if (algorithms > 1) c.error(n, "only one of ringHash or maglev may be set");
+  if (algorithms > 0 && legacy_ring_size)
+    c.error(n, "minimumRingSize cannot be combined with ringHash or maglev");
+}
+
+void read_load_balancer(DecodeContext& c, const YAML::Node& n, LoadBalancerSettings& out) {
+  read_fields(
+      c, n,
+      {
+          {"simple",
+           [&](const YAML::Node& v) {
+             read_enum(c, v, out.simple,
+                       {{"UNSPECIFIED", LoadBalancerSettings::Simple::kUnspecified},
+                        {"LEAST_CONN", LoadBalancerSettings::Simple::kLeastConn},
+                        {"RANDOM", LoadBalancerSettings::Simple::kRandom},
+                        {"PASSTHROUGH", LoadBalancerSettings::Simple::kPassthrough},
+                        {"ROUND_ROBIN", LoadBalancerSettings::Simple::kRoundRobin},
+                        {"LEAST_REQUEST", LoadBalancerSettings::Simple::kLeastRequest}});
+           }},
+          {"consistentHash",
+           [&](const YAML::Node& v) { read_hash_key(c, v, out.consistent_hash.emplace()); }},
+          // Locality-aware balancing is not implemented; the settings are accepted so Istio config loads.
+          {"localityLbSetting",
+           [&](const YAML::Node& v) {
+             if (!v.IsMap()) c.error(v, fmt::format("expected a map, got {}", type_name(v)));
+           }},
+          {"warmupDurationSecs", [&](const YAML::Node& v) { read_ms_duration(c, v, out.warmup_duration); }},
+          {"warmup",
+           [&](const YAML::Node& v) {
+             read_fields(
+                 c, v,
+                 {
+                     {"duration", [&](const YAML::Node& x) { read_ms_duration(c, x, out.warmup_duration); }},
+                     {"minimumPercent",
+                      [&](const YAML::Node& x) {
+                        double ignored = 0;
+                        read(c, x, ignored);
+                      }},
+                     {"aggression",
+                      [&](const YAML::Node& x) {
+                        double ignored = 0;
+                        read(c, x, ignored);
+                      }},
+                 });
+           }},
+      });
+  if (n.IsMap() && n["simple"] && n["consistentHash"]) {
+    c.error_field(n["consistentHash"], "consistentHash", "only one of simple or consistentHash may be set");
+  }
+}
+
+void read_keepalive(DecodeContext& c, const YAML::Node& n, TcpKeepalive& out) {
+  read_fields(c, n,
+              {
+                  {"probes", [&](const YAML::Node& v) { read(c, v, out.probes); }},
+                  {"time", [&](const YAML::Node& v) { read_ms_duration(c, v, out.time); }},
+                  {"interval", [&](const YAML::Node& v) { read_ms_duration(c, v, out.interval); }},
+              });
+}
+
+void read_tcp_pool(DecodeContext& c, const YAML::Node& n, ConnectionPoolSettings::Tcp& out) {
+  read_fields(
+      c, n,
+      {
+          {"maxConnections", [&](const YAML::Node& v) { read_non_negative(c, v, out.max_connections); }},
+          {"connectTimeout", [&](const YAML::Node& v) { read_ms_duration(c, v, out.connect_timeout); }},
+          {"tcpKeepalive", [&](const YAML::Node& v) { read_keepalive(c, v, out.tcp_keepalive.emplace()); }},
+          {"maxConnectionDuration",
+           [&](const YAML::Node& v) { read_ms_duration(c, v, out.max_connection_duration); }},
+          {"idleTimeout", [&](const YAML::Node& v) { read_ms_duration(c, v, out.idle_timeout); }},
+      });
+}
+
+void read_http_pool(DecodeContext& c, const YAML::Node& n, ConnectionPoolSettings::Http& out) {
+  read_fields(
+      c, n,
+      {
+          {"http1MaxPendingRequests",
+           [&](const YAML::Node& v) { read_non_negative(c, v, out.http1_max_pending_requests); }},
+          {"http2MaxRequests", [&](const YAML::Node& v) { read_non_negative(c, v, out.http2_max_requests); }},
+          {"maxRequestsPerConnection",
+           [&](const YAML::Node& v) { read_non_negative(c, v, out.max_requests_per_connection); }},
+          {"maxRetries", [&](const YAML::Node& v) { read_non_negative(c, v, out.max_retries); }},
+          {"idleTimeout", [&](const YAML::Node& v) { read_ms_duration(c, v, out.idle_timeout); }},
+          {"h2UpgradePolicy",
+           [&](const YAML::Node& v) {
+             std::string policy;
+             if (!read(c, v, policy)) return;
+             if (policy != "DEFAULT" && policy != "DO_NOT_UPGRADE" && policy != "UPGRADE") {
+               c.error(v,
+                       fmt::format("unknown value \"{}\" (expected one of DEFAULT, DO_NOT_UPGRADE, UPGRADE)",
+                                   policy));
+               return;
+             }
+             out.h2_upgrade_policy = policy;
+           }},
+          {"useClientProtocol", [&](const YAML::Node& v) { read(c, v, out.use_client_protocol); }},
+          {"maxConcurrentStreams",
+           [&](const YAML::Node& v) { read_non_negative(c, v, out.max_concurrent_streams); }},
+      });
+  if (out.h2_upgrade_policy == "UPGRADE" && out.use_client_protocol) {
+    c.error_field(n["useClientProtocol"], "useClientProtocol",
+                  "useClientProtocol cannot be true with h2UpgradePolicy UPGRADE");
+  }
+}
+
+void read_outlier_detection(DecodeContext& c, const YAML::Node& n, OutlierDetection& out) {
+  const auto percent = [&](std::optional<int32_t>& field) {
+    return [&c, &field](const YAML::Node& v) {
+      int32_t value = 0;
+      if (!read(c, v, value)) return;
+      if (value < 0 || value > 100) c.error(v, fmt::format("percentage {} must be between 0 and 100", value));
+      field = value;
+    };
+  };
+  std::optional<uint32_t> legacy;
+  read_fields(
+      c, n,
+      {
+          {"consecutiveErrors",
+           [&](const YAML::Node& v) {
+             c.warning(
+                 v, "consecutiveErrors is deprecated; use consecutive5xxErrors or consecutiveGatewayErrors");
+             read(c, v, legacy);
+           }},
+          {"consecutive5xxErrors", [&](const YAML::Node& v) { read(c, v, out.consecutive_5xx_errors); }},
+          {"consecutiveGatewayErrors",
+           [&](const YAML::Node& v) { read(c, v, out.consecutive_gateway_errors); }},
+          {"consecutiveLocalOriginFailures",
+           [&](const YAML::Node& v) { read(c, v, out.consecutive_local_origin_failures); }},
+          {"splitExternalLocalOriginErrors",
+           [&](const YAML::Node& v) { read(c, v, out.split_external_local_origin_errors); }},
+          {"interval", [&](const YAML::Node& v) { read_ms_duration(c, v, out.interval); }},
+          {"baseEjectionTime", [&](const YAML::Node& v) { read_ms_duration(c, v, out.base_ejection_time); }},
+          {"maxEjectionPercent", percent(out.max_ejection_percent)},
+          {"minHealthPercent", percent(out.min_health_percent)},
+      });
+  if (!out.consecutive_5xx_errors && legacy) out.consecutive_5xx_errors = legacy;
+  if (out.consecutive_local_origin_failures.value_or(0) > 0 && !out.split_external_local_origin_errors) {
+    c.error_field(n["consecutiveLocalOriginFailures"], "consecutiveLocalOriginFailures",
+                  "consecutiveLocalOriginFailures needs splitExternalLocalOriginErrors: true");
+  }
+}
+
+void check_client_tls(DecodeContext& c, const YAML::Node& n, const ClientTLSSettings& t) {
+  using Mode = ClientTLSSettings::Mode;
+  if (t.insecure_skip_verify.value_or(false) && (t.mode == Mode::kSimple || t.mode == Mode::kMutual)) {
+    const bool simple_extra = t.mode == Mode::kSimple && !t.credential_name.empty();
+    if (!t.ca_certificates.empty() || !t.subject_alt_names.empty() || simple_extra) {
+      c.error(n,
+              "insecureSkipVerify cannot be combined with caCertificates, subjectAltNames or (SIMPLE) "
+              "credentialName");
+    }
+  }
+  if ((t.mode == Mode::kSimple || t.mode == Mode::kMutual) && !t.credential_name.empty()) {
+    if (!t.client_certificate.empty() || !t.private_key.empty() || !t.ca_certificates.empty() ||
+        !t.ca_crl.empty()) {
+      c.error(
+          n, "credentialName cannot be combined with clientCertificate, privateKey, caCertificates or caCrl");
+    }
+    return;
+  }
+  if (t.mode == Mode::kMutual) {
+    if (t.client_certificate.empty())
+      c.error_field(n, "clientCertificate", "MUTUAL TLS needs a client certificate (or credentialName)");
+    if (t.private_key.empty())
+      c.error_field(n, "privateKey", "MUTUAL TLS needs a private key (or credentialName)");
+  }
+}
+
+void read_client_tls(DecodeContext& c, const YAML::Node& n, ClientTLSSettings& out) {
+  read_fields(
+      c, n,
+      {
+          {"mode",
+           [&](const YAML::Node& v) {
+             read_enum(c, v, out.mode,
+                       {{"DISABLE", ClientTLSSettings::Mode::kDisable},
+                        {"SIMPLE", ClientTLSSettings::Mode::kSimple},
+                        {"MUTUAL", ClientTLSSettings::Mode::kMutual},
+                        {"ISTIO_MUTUAL", ClientTLSSettings::Mode::kIstioMutual}});
+           }},
+          {"clientCertificate", [&](const YAML::Node& v) { read(c, v, out.client_certificate); }},
+          {"privateKey", [&](const YAML::Node& v) { read(c, v, out.private_key); }},
+          {"caCertificates", [&](const YAML::Node& v) { read(c, v, out.ca_certificates); }},
+          {"credentialName", [&](const YAML::Node& v) { read(c, v, out.credential_name); }},
+          {"subjectAltNames", [&](const YAML::Node& v) { read_strings(c, v, out.subject_alt_names); }},
+          {"sni", [&](const YAML::Node& v) { read(c, v, out.sni); }},
+          {"insecureSkipVerify", [&](const YAML::Node& v) { read(c, v, out.insecure_skip_verify); }},
+          {"caCrl", [&](const YAML::Node& v) { read(c, v, out.ca_crl); }},
+      });
+  if (n.IsMap()) check_client_tls(c, n, out);
+}
+
+void read_port_policy(DecodeContext& c, const YAML::Node& n, PortTrafficPolicy& out) {
+  bool has_port = false;
+  read_fields(
+      c, n,
+      {
+          {"port",
+           [&](const YAML::Node& v) {
+             has_port = true;
+             read(c, v, out.port);
+           }},
+          {"loadBalancer",
+           [&](const YAML::Node& v) { read_load_balancer(c, v, out.load_balancer.emplace()); }},
+          {"connectionPool",
+           [&](const YAML::Node& v) { read_connection_pool(c, v, out.connection_pool.emplace()); }},
+          {"outlierDetection",
+           [&](const YAML::Node& v) { read_outlier_detection(c, v, out.outlier_detection.emplace()); }},
+          {"tls", [&](const YAML::Node& v) { read_client_tls(c, v, out.tls.emplace()); }},
+      });
+  if (!n.IsMap()) return;
+  if (!has_port) c.error_field(n, "port", "required field is missing");
+  if (!out.load_balancer && !out.connection_pool && !out.outlier_detection && !out.tls) {
+    c.error(
+        n,
+        "a port traffic policy needs at least one of loadBalancer, connectionPool, outlierDetection or tls");
+  }
+}
+
+}  // namespace
+
+void read_connection_pool(DecodeContext& c, const YAML::Node& n, ConnectionPoolSettings& out) {
+  read_fields(c, n,
+              {
+                  {"tcp", [&](const YAML::Node& v) { read_tcp_pool(c, v, out.tcp); }},
+                  {"http", [&](const YAML::Node& v) { read_http_pool(c, v, out.http); }},
+              });
+  if (n.IsMap() && !n["tcp"] && !n["http"]) c.error(n, "a connection pool needs tcp or http settings");
+}
+
+void read_traffic_policy(DecodeContext& c, const YAML::Node& n, TrafficPolicy& out) {
+  bool tunnel = false, proxy_protocol = false;
+  read_fields(
+      c, n,
+      {
+          {"loadBalancer",
+           [&](const YAML::Node& v) { read_load_balancer(c, v, out.load_balancer.emplace()); }},
+          {"connectionPool",
+           [&](const YAML::Node& v) { read_connection_pool(c, v, out.connection_pool.emplace()); }},
+          {"outlierDetection",
+           [&](const YAML::Node& v) { read_outlier_detection(c, v, out.outlier_detection.emplace()); }},
+          {"tls", [&](const YAML::Node& v) { read_client_tls(c, v, out.tls.emplace()); }},
+          {"portLevelSettings",
+           [&](const YAML::Node& v) {
+             read_each(c, v, out.port_level_settings, [&](const YAML::Node& p, PortTrafficPolicy& policy) {
+               read_port_policy(c, p, policy);
+             });
+           }},
+          // Accepted for compatibility; the proxy does not tunnel or send PROXY headers.
+          {"tunnel",
+           [&](const YAML::Node& v) {
+             tunnel = true;
+             if (!v.IsMap()) c.error(v, fmt::format("expected a map, got {}", type_name(v)));
+           }},
+          {"proxyProtocol",
+           [&](const YAML::Node& v) {
+             proxy_protocol = true;
+             read_fields(c, v, {{"version", [&](const YAML::Node& x) {
+                                   int ignored = 0;
+                                   read_enum(c, x, ignored, {{"V1", 0}, {"V2", 1}});
+                                 }}});
+           }},
+      });
+  if (!n.IsMap()) return;
+  if (tunnel && proxy_protocol) c.error(n, "only one of tunnel or proxyProtocol may be set");
+  if (!out.load_balancer && !out.connection_pool && !out.outlier_detection && !out.tls &&
+      out.port_level_settings.empty() && !tunnel && !proxy_protocol && !n["portLevelSettings"]) {
+    c.error(n, "a traffic policy needs at least one field");
+  }
+}
+
+}  // namespace mesh::model
