@@ -143,6 +143,7 @@ void Loader::load_document(const YAML::Node& doc, DecodeContext& c, int depth) {
     c.warning(doc, fmt::format("unknown kind {} ({}) skipped", kind, api_version));
     return;
   }
+  c.set_object(meta);  // metadata problems belong to this object, not the previous one
   if (const YAML::Node md = doc["metadata"]) read_metadata(c, md, meta);
   if (meta.ns.empty()) meta.ns = options_.default_namespace;
   c.set_object(meta);
