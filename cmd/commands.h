@@ -14,5 +14,7 @@ void add_version_command(CLI::App& app, Action& run);
 void add_validate_command(CLI::App& app, Action& run);
 void add_routes_command(CLI::App& app, Action& run);
 void add_proxy_command(CLI::App& app, Action& run);
+void add_iptables_command(CLI::App& app, Action& run);
+void add_inject_command(CLI::App& app, Action& run);
 
 }  // namespace mesh::cmd
