@@ -337,6 +337,15 @@ void Downstream::on_upstream_drained() {
   }
 }
 
+void Downstream::on_upstream_read_end() {
+  if (closing_) return;
+  if (!writer_.uncork()) {
+    close();
+    return;
+  }
+  if (close_after_flush_ && writer_.idle()) close();
+}
+
 void Downstream::count_status(int status) {
   WorkerStats& s = worker_.stats();
   Counter* c[] = {&s.downstream_rq_1xx, &s.downstream_rq_2xx, &s.downstream_rq_3xx, &s.downstream_rq_4xx,

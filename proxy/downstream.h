@@ -56,6 +56,8 @@ class Downstream final : net::Http1Handler, UpstreamUser {
   void on_upstream_complete() override;
   void on_upstream_error(UpstreamError error) override;
   void on_upstream_drained() override;
+  void on_upstream_read_begin() override { writer_.cork(); }
+  void on_upstream_read_end() override;
 
   // Ending.
   void local_reply(int status, std::string_view body, bool close);

@@ -112,7 +112,12 @@ void Upstream::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t*) noexcept {
       self->close();  // nothing was asked: the upstream is misbehaving or closing
       return;
     }
+    // The user stays allocated until a later close callback, so it is safe to
+    // call after parsing even if the request ended or failed meanwhile.
+    UpstreamUser* user = self->user_;
+    if (user != nullptr) user->on_upstream_read_begin();
     self->handle_parse(self->reader_.on_data(static_cast<size_t>(n)));
+    if (user != nullptr) user->on_upstream_read_end();
     return;
   }
   self->reader_.on_no_data();

@@ -28,6 +28,9 @@ class UpstreamUser {
   virtual void on_upstream_complete() = 0;
   virtual void on_upstream_error(UpstreamError error) = 0;
   virtual void on_upstream_drained() = 0;  // queued request bytes fell below the low mark
+  // Bracket the parsing of one read so the user can send what it produces at once.
+  virtual void on_upstream_read_begin() = 0;
+  virtual void on_upstream_read_end() = 0;
 
  protected:
   ~UpstreamUser() = default;

@@ -70,6 +70,10 @@ std::string peer_ip(const uv_tcp_t* handle) {
 bool Writer::write(const uv_buf_t* bufs, unsigned n) {
   unsigned i = 0;
   size_t skip = 0;
+  if (corked_) {
+    for (; i < n; ++i) pending_.append(bufs[i].base, bufs[i].len);
+    return true;
+  }
   if (idle()) {
     int done = uv_try_write(stream_, bufs, n);
     if (done < 0 && done != UV_EAGAIN) return false;
@@ -80,6 +84,20 @@ bool Writer::write(const uv_buf_t* bufs, unsigned n) {
   }
   for (; i < n; ++i, skip = 0) pending_.append(bufs[i].base + skip, bufs[i].len - skip);
   return writing_ || start();
+}
+
+bool Writer::uncork() {
+  corked_ = false;
+  if (writing_ || pending_.empty()) return true;
+  uv_buf_t b = uv_buf_init(pending_.data(), static_cast<unsigned>(pending_.size()));
+  int done = uv_try_write(stream_, &b, 1);
+  if (done < 0 && done != UV_EAGAIN) return false;
+  if (done > 0) pending_.erase(0, static_cast<size_t>(done));
+  if (pending_.empty()) {
+    if (pending_.capacity() > 16 * 1024) std::string().swap(pending_);
+    return true;
+  }
+  return start();
 }
 
 bool Writer::start() {

@@ -42,6 +42,10 @@ class Writer {
     uv_buf_t b = uv_buf_init(const_cast<char*>(a.data()), static_cast<unsigned>(a.size()));
     return write(&b, 1);
   }
+  // While corked, writes only queue; uncork() sends everything queued in one go.
+  // Used around one read's worth of parsing so a head and its body leave together.
+  void cork() { corked_ = true; }
+  bool uncork();
   size_t queued() const { return pending_.size() + inflight_.size(); }
   bool idle() const { return !writing_ && pending_.empty(); }
   // Forgets queued bytes; the stream is going away. The in-flight request still
@@ -59,6 +63,7 @@ class Writer {
   std::string pending_;
   std::string inflight_;
   bool writing_ = false;
+  bool corked_ = false;
 };
 
 }  // namespace mesh::net
