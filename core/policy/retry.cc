@@ -35,6 +35,7 @@ std::string_view trim(std::string_view s) {
 }
 
 std::optional<uint32_t> status_code(std::string_view s) {
+  if (s.empty() || s[0] < '1' || s[0] > '5') return std::nullopt;  // cheap reject for names
   uint32_t code = 0;
   auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), code);
   if (ec != std::errc() || end != s.data() + s.size() || code < 100 || code > 599) return std::nullopt;
@@ -66,9 +67,15 @@ bool is_known_retry_on(std::string_view entry) {
 uint32_t parse_retry_on(std::span<const std::string> entries) {
   uint32_t bits = 0;
   for_each_entry(entries, [&](std::string_view entry) {
-    if (status_code(entry)) bits |= kRetryOnRetriableStatusCodes;
+    if (status_code(entry)) {
+      bits |= kRetryOnRetriableStatusCodes;
+      return;
+    }
     for (const auto& [name, bit] : kNames) {
-      if (name == entry) bits |= bit;
+      if (name == entry) {
+        bits |= bit;
+        return;
+      }
     }
   });
   return bits;
@@ -83,18 +90,29 @@ pc::RetryPolicy istio_default_retry_policy() {
 }
 
 RetryState::RetryState(const pc::RetryPolicy& policy, CircuitBreaker* budget, Random& random)
-    : policy_(policy), on_(parse_retry_on(policy.retry_on)), budget_(budget), random_(random) {}
+    : policy_(policy), budget_(budget), random_(random) {}
 
-bool RetryState::status_retriable(uint32_t status) const {
-  if ((on_ & kRetryOn5xx) && status >= 500 && status <= 599) return true;
-  if ((on_ & kRetryOnGatewayError) && (status == 502 || status == 503 || status == 504)) return true;
-  if ((on_ & kRetryOnRetriable4xx) && status == 409) return true;
-  if (!(on_ & kRetryOnRetriableStatusCodes)) return false;
+uint32_t RetryState::on() const {
+  if (!parsed_) {
+    on_ = parse_retry_on(policy_.retry_on);
+    parsed_ = true;
+  }
+  return on_;
+}
+
+bool RetryState::status_listed(uint32_t status) const {
   const auto& codes = policy_.retriable_status_codes;
   if (std::find(codes.begin(), codes.end(), status) != codes.end()) return true;
   bool listed = false;
   for_each_entry(policy_.retry_on, [&](std::string_view e) { listed = listed || status_code(e) == status; });
   return listed;
+}
+
+bool RetryState::status_retriable(uint32_t status) const {
+  if ((on_ & kRetryOn5xx) && status >= 500 && status <= 599) return true;
+  if ((on_ & kRetryOnGatewayError) && (status == 502 || status == 503 || status == 504)) return true;
+  if ((on_ & kRetryOnRetriable4xx) && status == 409) return true;
+  return (on_ & kRetryOnRetriableStatusCodes) && status_listed(status);
 }
 
 bool RetryState::grpc_retriable(uint32_t grpc_status) const {
@@ -118,6 +136,7 @@ bool RetryState::grpc_retriable(uint32_t grpc_status) const {
 // 5xx and gateway-error cover it as well as reset.
 bool RetryState::retriable(const AttemptOutcome& o) const {
   using Failure = AttemptOutcome::Failure;
+  on();
   if (!o.request_sent && o.failure != Failure::kNone && (on_ & kRetryOnResetBeforeRequest)) return true;
   switch (o.failure) {
     case Failure::kConnectFailure:
@@ -136,6 +155,9 @@ bool RetryState::retriable(const AttemptOutcome& o) const {
 
 RetryDecision RetryState::on_attempt(const AttemptOutcome& outcome) {
   held_.reset();
+  // The common case, a plain success, is settled without parsing retryOn.
+  const bool plain = outcome.failure == AttemptOutcome::Failure::kNone && !outcome.grpc_status;
+  if (plain && outcome.status < 400 && !status_listed(outcome.status)) return RetryDecision::kNoRetry;
   if (!retriable(outcome)) return RetryDecision::kNoRetry;
   if (retries_ >= policy_.attempts) return RetryDecision::kExhausted;
   if (budget_) {

@@ -84,11 +84,14 @@ class RetryState {
       std::chrono::nanoseconds elapsed, std::optional<std::chrono::nanoseconds> route_timeout) const;
 
  private:
+  uint32_t on() const;  // retryOn bits, parsed on first need
+  bool status_listed(uint32_t status) const;
   bool status_retriable(uint32_t status) const;
   bool grpc_retriable(uint32_t grpc_status) const;
 
   const pc::RetryPolicy& policy_;
-  uint32_t on_ = 0;
+  mutable uint32_t on_ = 0;
+  mutable bool parsed_ = false;
   CircuitBreaker* budget_;
   Random& random_;
   ResourceGuard held_;
