@@ -59,17 +59,28 @@ Protocol protocol_from_name(std::string_view text) {
 
 std::string_view protocol_name(Protocol p) {
   switch (p) {
-    case Protocol::kHttp: return "HTTP";
-    case Protocol::kHttp2: return "HTTP2";
-    case Protocol::kGrpc: return "GRPC";
-    case Protocol::kHttps: return "HTTPS";
-    case Protocol::kTls: return "TLS";
-    case Protocol::kTcp: return "TCP";
-    case Protocol::kUdp: return "UDP";
-    case Protocol::kMongo: return "Mongo";
-    case Protocol::kRedis: return "Redis";
-    case Protocol::kMysql: return "MySQL";
-    case Protocol::kUnknown: break;
+    case Protocol::kHttp:
+      return "HTTP";
+    case Protocol::kHttp2:
+      return "HTTP2";
+    case Protocol::kGrpc:
+      return "GRPC";
+    case Protocol::kHttps:
+      return "HTTPS";
+    case Protocol::kTls:
+      return "TLS";
+    case Protocol::kTcp:
+      return "TCP";
+    case Protocol::kUdp:
+      return "UDP";
+    case Protocol::kMongo:
+      return "Mongo";
+    case Protocol::kRedis:
+      return "Redis";
+    case Protocol::kMysql:
+      return "MySQL";
+    case Protocol::kUnknown:
+      break;
   }
   return "UnsupportedProtocol";
 }
@@ -142,7 +153,7 @@ void Registry::index() {
 }
 
 const Service* Registry::find(std::string_view hostname) const {
-  auto it = by_host_.find(std::string(hostname));
+  auto it = by_host_.find(hostname);
   return it == by_host_.end() ? nullptr : &services_[it->second];
 }
 
@@ -151,7 +162,7 @@ const Service* Registry::lookup(std::string_view host, std::string_view ns) cons
 }
 
 const Service* Registry::find_by_vip(std::string_view vip, uint32_t port) const {
-  auto it = by_vip_.find(std::string(vip));
+  auto it = by_vip_.find(vip);
   if (it == by_vip_.end()) return nullptr;
   const Service& s = services_[it->second];
   return (port == 0 || s.find_port(port)) ? &s : nullptr;

@@ -56,7 +56,7 @@ struct Service {
   std::string hostname;  // FQDN: name.ns.svc.cluster.local, or the ServiceEntry host
   std::string name;      // short name (Kubernetes) or the host (ServiceEntry)
   std::string ns;
-  std::string vip;  // "" for headless / ServiceEntries without addresses
+  std::string vip;             // "" for headless / ServiceEntries without addresses
   bool vip_allocated = false;  // true when the registry made the VIP up
   std::vector<Port> ports;
   Labels selector;
@@ -77,7 +77,7 @@ struct Workload {
   Labels labels;
   std::string ip;
   std::string service_account = "default";
-  std::string owner;  // Deployment etc. name for synthetic pods
+  std::string owner;                                      // Deployment etc. name for synthetic pods
   std::unordered_map<std::string, uint32_t> named_ports;  // container ports / WorkloadEntry ports
   uint32_t weight = 1;
 };
@@ -95,6 +95,14 @@ bool exported_to(const std::vector<std::string>& export_to, std::string_view own
 
 // Host matching with wildcards ("*", "*.example.com") on either side, as Istio does.
 bool host_matches(std::string_view pattern, std::string_view host);
+
+// Lets the indexes below be searched with a string_view, without a copy.
+struct StringHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+template <class V>
+using StringMap = std::unordered_map<std::string, V, StringHash, std::equal_to<>>;
 
 class Registry {
  public:
@@ -118,8 +126,8 @@ class Registry {
   friend class RegistryBuilder;
   std::vector<Service> services_;
   std::vector<Workload> workloads_;
-  std::unordered_map<std::string, size_t> by_host_;
-  std::unordered_map<std::string, size_t> by_vip_;
+  StringMap<size_t> by_host_;
+  StringMap<size_t> by_vip_;
   std::unordered_map<std::string, size_t> workload_by_name_;  // "ns/name"
   std::unordered_map<uint32_t, std::vector<size_t>> by_port_;
   void index();

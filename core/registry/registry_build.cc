@@ -19,7 +19,7 @@ std::string ipv4(uint32_t base, uint32_t offset) {
 
 constexpr uint32_t kPodBase = (10u << 24) | (244u << 16);  // 10.244.0.0/16
 constexpr uint32_t kVipBase = (10u << 24) | (96u << 16);   // 10.96.0.0/16
-constexpr uint32_t kBlockSize = 65534;                      // usable offsets 1..65534
+constexpr uint32_t kBlockSize = 65534;                     // usable offsets 1..65534
 
 uint64_t fnv1a(std::string_view s) {
   uint64_t h = 1469598103934665603ull;
@@ -210,7 +210,7 @@ class RegistryBuilder {
   }
 
   int workload_by_ip_or_name(const std::string& ns, const model::EndpointSliceEndpoint& e) const {
-    const auto& [map, key] = !e.target_pod.empty() ? std::pair(&by_name_, ns + "/" + e.target_pod)
+    const auto& [map, key] = !e.target_pod.empty()  ? std::pair(&by_name_, ns + "/" + e.target_pod)
                              : !e.addresses.empty() ? std::pair(&by_ip_, ns + "/" + e.addresses[0])
                                                     : std::pair(&by_ip_, std::string());
     auto it = map->find(key);
@@ -307,8 +307,8 @@ class RegistryBuilder {
         const Workload& w = r_.workloads_[i];
         auto named = w.named_ports.find(port.name);
         const uint32_t target = named != w.named_ports.end() ? named->second
-                                : port.target_port          ? port.target_port
-                                                            : port.number;
+                                : port.target_port           ? port.target_port
+                                                             : port.number;
         port.endpoints.push_back({w.ip, target, i, true});
       }
       // DNS resolution without endpoints: the host itself is the endpoint.
@@ -321,7 +321,8 @@ class RegistryBuilder {
 
   void add_service_entry(const model::ServiceEntry& se) {
     std::vector<int> inline_eps;
-    for (size_t i = 0; i < se.endpoints.size(); ++i) inline_eps.push_back(add_entry_workload(se, i, se.endpoints[i]));
+    for (size_t i = 0; i < se.endpoints.size(); ++i)
+      inline_eps.push_back(add_entry_workload(se, i, se.endpoints[i]));
     const std::string ns = se.meta.ns.empty() ? "default" : se.meta.ns;
     for (const std::string& host : se.hosts) {
       Service s;
@@ -348,6 +349,8 @@ class RegistryBuilder {
   }
 };
 
-Registry Registry::build(const model::ConfigSet& config) { return RegistryBuilder(config).build(); }
+Registry Registry::build(const model::ConfigSet& config) {
+  return RegistryBuilder(config).build();
+}
 
 }  // namespace mesh::registry

@@ -88,6 +88,7 @@ pc::Cluster outbound(const Context& ctx, const registry::Service& s, const regis
   c.service_host = s.hostname;
   c.port = port.number;
   c.passthrough = s.resolution == model::ServiceEntry::Resolution::kNone;
+  c.endpoints.reserve(port.endpoints.size());
   for (const registry::Endpoint& e : port.endpoints) {
     const registry::Workload* w = ctx.registry.workload_of(e);
     if (subset && !(w && registry::selects(subset->labels, w->labels))) continue;
@@ -148,6 +149,7 @@ pc::Cluster special(std::string name, bool passthrough) {
 void build_clusters(Context& ctx, pc::ProxyConfig& out) {
   out.clusters.push_back(special("BlackHoleCluster", false));
   out.clusters.push_back(special("PassthroughCluster", true));
+  if (!ctx.gateway) out.clusters.push_back(special("InboundPassthroughCluster", true));
   for (const registry::Service* s : ctx.services) add_service_clusters(ctx, *s, out.clusters);
   add_inbound_clusters(ctx, out.clusters);
 }

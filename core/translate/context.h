@@ -29,10 +29,10 @@ struct Context {
   const registry::Registry& registry;
   const pc::ProxyIdentity& proxy;
   bool gateway = false;
-  const model::Sidecar* sidecar = nullptr;  // the Sidecar resource scoping this proxy
-  std::vector<const registry::Service*> services;  // visible to this proxy, sorted by hostname
-  HostIndex vs_hosts;  // non-delegate VirtualServices exported to this proxy
-  HostIndex dr_hosts;  // DestinationRules exported to this proxy
+  const model::Sidecar* sidecar = nullptr;             // the Sidecar resource scoping this proxy
+  std::vector<const registry::Service*> services;      // visible to this proxy, sorted by hostname
+  HostIndex vs_hosts;                                  // non-delegate VirtualServices exported to this proxy
+  HostIndex dr_hosts;                                  // DestinationRules exported to this proxy
   std::unordered_map<std::string, size_t> vs_by_name;  // "ns/name", for delegates
   std::unordered_map<std::string, std::shared_ptr<const RE2>> regexes;
 

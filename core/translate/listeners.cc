@@ -45,7 +45,8 @@ void sidecar_listeners(Context& ctx, pc::ProxyConfig& out) {
   inbound.tcp_cluster = "InboundPassthroughCluster";
   out.listeners.push_back(std::move(inbound));
   for (const pc::RouteTable& t : out.route_tables) {
-    pc::Listener l = make("0.0.0.0_" + t.name, "0.0.0.0", static_cast<uint32_t>(std::stoul(t.name)), P::kHttp);
+    pc::Listener l =
+        make("0.0.0.0_" + t.name, "0.0.0.0", static_cast<uint32_t>(std::stoul(t.name)), P::kHttp);
     l.route_table = t.name;
     out.listeners.push_back(std::move(l));
   }
@@ -78,9 +79,10 @@ void gateway_listeners(Context& ctx, pc::ProxyConfig& out) {
                             http ? P::kHttp : (proto == "TCP" ? P::kTcp : P::kTls));
       if (http || (proto == "HTTPS" && !passthrough)) {
         l.protocol = http ? P::kHttp : P::kTls;
-        l.route_table = proto == "HTTPS" ? "https." + std::to_string(s.port.number) + "." + s.port.name + "." +
-                                               g.gateway->meta.name + "." + g.key.substr(0, g.key.find('/'))
-                                         : "http." + std::to_string(s.port.number);
+        l.route_table = proto == "HTTPS"
+                            ? "https." + std::to_string(s.port.number) + "." + s.port.name + "." +
+                                  g.gateway->meta.name + "." + g.key.substr(0, g.key.find('/'))
+                            : "http." + std::to_string(s.port.number);
       }
       out.listeners.push_back(std::move(l));
     }

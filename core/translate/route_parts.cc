@@ -15,7 +15,8 @@ pc::WeightedCluster destination(const Context& ctx, const model::Destination& d,
   // Istio: an unspecified port is the service's only port, else the port the request came in on.
   c.port = d.port.number;
   if (c.port == 0 && svc && svc->ports.size() == 1) c.port = svc->ports[0].number;
-  if (c.port == 0 && svc && !svc->find_port(listen_port) && !svc->ports.empty()) c.port = svc->ports[0].number;
+  if (c.port == 0 && svc && !svc->find_port(listen_port) && !svc->ports.empty())
+    c.port = svc->ports[0].number;
   if (c.port == 0) c.port = listen_port;
   c.subset = d.subset;
   c.cluster = cluster_name(c.port, c.subset, c.host);
@@ -55,8 +56,8 @@ pc::RetryPolicy retry_policy(const std::optional<model::HTTPRetry>& r) {
     // Istio's default conditions when retryOn is not set.
     p.retry_on = {"connect-failure", "refused-stream", "unavailable", "cancelled", "retriable-status-codes"};
     p.retriable_status_codes = {503};
-  } else if (codes && std::find(p.retry_on.begin(), p.retry_on.end(), "retriable-status-codes") ==
-                          p.retry_on.end()) {
+  } else if (codes &&
+             std::find(p.retry_on.begin(), p.retry_on.end(), "retriable-status-codes") == p.retry_on.end()) {
     p.retry_on.push_back("retriable-status-codes");
   }
   return p;
@@ -81,9 +82,15 @@ pc::StringMatcher string_matcher(Context& ctx, const model::StringMatch& m, bool
   out.value = m.value;
   out.ignore_case = ignore_case;
   switch (m.kind) {
-    case model::StringMatch::Kind::kNone: out.kind = SM::Kind::kPresent; break;
-    case model::StringMatch::Kind::kExact: out.kind = SM::Kind::kExact; break;
-    case model::StringMatch::Kind::kPrefix: out.kind = SM::Kind::kPrefix; break;
+    case model::StringMatch::Kind::kNone:
+      out.kind = SM::Kind::kPresent;
+      break;
+    case model::StringMatch::Kind::kExact:
+      out.kind = SM::Kind::kExact;
+      break;
+    case model::StringMatch::Kind::kPrefix:
+      out.kind = SM::Kind::kPrefix;
+      break;
     case model::StringMatch::Kind::kRegex:
       out.kind = SM::Kind::kRegex;
       out.regex = ctx.regex(ignore_case ? "(?i)" + m.value : m.value);
@@ -99,16 +106,20 @@ pc::RouteMatch convert_match(Context& ctx, const model::HTTPMatchRequest& m) {
   if (m.scheme) out.scheme = string_matcher(ctx, *m.scheme);
   if (m.method) out.method = string_matcher(ctx, *m.method);
   if (m.authority) out.authority = string_matcher(ctx, *m.authority);
-  for (const auto& [name, match] : m.headers) out.headers.push_back({name, string_matcher(ctx, match), false});
+  for (const auto& [name, match] : m.headers)
+    out.headers.push_back({name, string_matcher(ctx, match), false});
   for (const auto& [name, match] : m.without_headers) {
     out.headers.push_back({name, string_matcher(ctx, match), true});
   }
-  for (const auto& [name, match] : m.query_params) out.query_params.push_back({name, string_matcher(ctx, match)});
+  for (const auto& [name, match] : m.query_params)
+    out.query_params.push_back({name, string_matcher(ctx, match)});
   out.port = m.port;
   return out;
 }
 
-pc::HeaderOps header_ops(const model::HeaderOperations& ops) { return pc::HeaderOps{ops.set, ops.add, ops.remove}; }
+pc::HeaderOps header_ops(const model::HeaderOperations& ops) {
+  return pc::HeaderOps{ops.set, ops.add, ops.remove};
+}
 
 pc::RetryPolicy default_retry() {
   pc::RetryPolicy p;
@@ -170,7 +181,8 @@ pc::CorsPolicy cors_policy(Context& ctx, const model::CorsPolicy& c) {
   p.allow_methods = join(c.allow_methods);
   p.allow_headers = join(c.allow_headers);
   p.expose_headers = join(c.expose_headers);
-  if (c.max_age) p.max_age = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*c.max_age).count());
+  if (c.max_age)
+    p.max_age = std::to_string(std::chrono::duration_cast<std::chrono::seconds>(*c.max_age).count());
   p.allow_credentials = c.allow_credentials;
   p.forward_unmatched_preflights = c.unmatched_preflights != model::CorsPolicy::UnmatchedPreflights::kIgnore;
   return p;

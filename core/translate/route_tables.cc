@@ -24,6 +24,7 @@ void add_with_port(std::vector<std::string>& domains, const std::string& host, u
 
 std::vector<std::string> service_domains(const Context& ctx, const registry::Service& s, uint32_t port) {
   std::vector<std::string> domains;
+  domains.reserve(10);
   add_with_port(domains, s.hostname, port);
   if (s.origin == registry::Service::Origin::kKubernetes) {
     // The short name only resolves from the service's own namespace.
@@ -129,7 +130,7 @@ bool server_host_admits(std::string_view entry, std::string_view gw_ns, std::str
   if (!host_matches(host, vs_host)) return false;
   // The virtual host takes the more specific of the two names.
   vhost_host = host == "*" || (host.starts_with("*") && !vs_host.starts_with("*")) ? std::string(vs_host)
-                                                                                    : std::string(host);
+                                                                                   : std::string(host);
   return true;
 }
 
@@ -153,8 +154,10 @@ void add_gateway_vhosts(Context& ctx, const SelectedGateway& g, const model::Ser
         if (inserted) {
           order.push_back(name);
           it->second.name = name;
-          if (host == "*") it->second.domains = {"*"};
-          else add_with_port(it->second.domains, host, server.port.number);
+          if (host == "*")
+            it->second.domains = {"*"};
+          else
+            add_with_port(it->second.domains, host, server.port.number);
         }
         // Several VirtualServices for one host on a gateway are merged in order.
         auto& dst = it->second.routes;

@@ -52,7 +52,8 @@ bool same_matcher(const pc::StringMatcher& a, const pc::StringMatcher& b) {
 // A delegate's uri must stay inside the root's: Istio rejects the pair otherwise.
 bool uri_within(const pc::StringMatcher& root, const pc::StringMatcher& d) {
   using K = pc::StringMatcher::Kind;
-  if (root.kind == K::kPrefix) return (d.kind == K::kPrefix || d.kind == K::kExact) && d.value.starts_with(root.value);
+  if (root.kind == K::kPrefix)
+    return (d.kind == K::kPrefix || d.kind == K::kExact) && d.value.starts_with(root.value);
   return same_matcher(root, d);
 }
 
@@ -153,6 +154,7 @@ bool vs_bound_to(const model::VirtualService& vs, const Binding& b) {
 
 std::vector<pc::Route> build_vs_routes(Context& ctx, const model::VirtualService& vs, const Binding& b) {
   std::vector<pc::Route> out;
+  out.reserve(vs.http.size());
   const std::string& ns = ns_of(vs.meta);
   for (size_t i = 0; i < vs.http.size(); ++i) {
     const model::HTTPRoute& http = vs.http[i];

@@ -128,9 +128,13 @@ std::vector<SelectedGateway> selected_gateways(const Context& ctx) {
 }
 
 std::string cluster_name(uint32_t port, std::string_view subset, std::string_view host) {
-  std::string out = "outbound|" + std::to_string(port) + "|";
+  std::string out;
+  out.reserve(16 + subset.size() + host.size());
+  out += "outbound|";
+  out += std::to_string(port);
+  out += '|';
   out += subset;
-  out += "|";
+  out += '|';
   out += host;
   return out;
 }

@@ -55,11 +55,16 @@ pc::ProxyIdentity identity(const registry::Registry& reg, const std::string& pro
 
 std::vector<Case> cases() {
   std::vector<Case> out;
-  for (const char* proxy : {"productpage", "reviews"}) out.push_back({std::string("bookinfo.") + proxy, {}, proxy});
-  const char* steps[] = {"destination-rule-all",          "destination-rule-all-mtls",
-                         "virtual-service-all-v1",        "virtual-service-reviews-test-v2",
-                         "virtual-service-reviews-50-v3", "virtual-service-reviews-90-10",
-                         "virtual-service-ratings-test-delay", "virtual-service-ratings-test-abort"};
+  for (const char* proxy : {"productpage", "reviews"})
+    out.push_back({std::string("bookinfo.") + proxy, {}, proxy});
+  const char* steps[] = {"destination-rule-all",
+                         "destination-rule-all-mtls",
+                         "virtual-service-all-v1",
+                         "virtual-service-reviews-test-v2",
+                         "virtual-service-reviews-50-v3",
+                         "virtual-service-reviews-90-10",
+                         "virtual-service-ratings-test-delay",
+                         "virtual-service-ratings-test-abort"};
   for (std::string step : steps) {
     // As in Istio's tutorial, VirtualService steps come after the subsets exist.
     std::vector<std::string> files = {"bookinfo-gateway.yaml"};
@@ -110,19 +115,21 @@ TEST_CASE("translation of the Bookinfo samples matches the golden files") {
       continue;
     }
     REQUIRE_MESSAGE(fs::exists(file), "missing golden file; run with MESH_REGENERATE_GOLDEN=1");
-    CHECK_MESSAGE(json == read_file(file), "output differs from " << file.string()
-                                                                   << "; regenerate with MESH_REGENERATE_GOLDEN=1");
+    CHECK_MESSAGE(json == read_file(file),
+                  "output differs from " << file.string() << "; regenerate with MESH_REGENERATE_GOLDEN=1");
   }
   for (const auto& entry : fs::directory_iterator(golden)) {
     const std::string name = entry.path().filename().string();
-    if (regenerate() && !produced.count(name)) fs::remove(entry.path());
-    else CHECK_MESSAGE(produced.count(name), "stale golden file " << name);
+    if (regenerate() && !produced.count(name))
+      fs::remove(entry.path());
+    else
+      CHECK_MESSAGE(produced.count(name), "stale golden file " << name);
   }
 }
 
 TEST_CASE("the productpage sidecar sees Bookinfo's reviews routes") {
-  const std::string json = translate_case({"x", {"destination-rule-all.yaml", "virtual-service-reviews-test-v2.yaml"},
-                                          "productpage"});
+  const std::string json = translate_case(
+      {"x", {"destination-rule-all.yaml", "virtual-service-reviews-test-v2.yaml"}, "productpage"});
   CHECK(json.find("\"outbound|9080|v2|reviews.default.svc.cluster.local\"") != std::string::npos);
   CHECK(json.find("\"jason\"") != std::string::npos);
   CHECK(json.find("\"reviews.default\"") != std::string::npos);

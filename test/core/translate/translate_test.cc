@@ -40,7 +40,8 @@ model::HTTPRouteDestination dest(std::string host, std::string subset = "", int3
   return d;
 }
 
-model::VirtualService vs(std::string name, std::vector<std::string> hosts, std::vector<model::HTTPRoute> http) {
+model::VirtualService vs(std::string name, std::vector<std::string> hosts,
+                         std::vector<model::HTTPRoute> http) {
   model::VirtualService v;
   v.meta = meta(std::move(name));
   v.hosts = std::move(hosts);
@@ -76,7 +77,8 @@ pc::ProxyIdentity sidecar(model::Labels labels = {}, std::string ns = "default")
   return p;
 }
 
-std::shared_ptr<const pc::ProxyConfig> run(const model::ConfigSet& c, const pc::ProxyIdentity& p = sidecar()) {
+std::shared_ptr<const pc::ProxyConfig> run(const model::ConfigSet& c,
+                                           const pc::ProxyIdentity& p = sidecar()) {
   const auto reg = registry::Registry::build(c);
   return translate::translate(c, reg, p);
 }
@@ -90,7 +92,9 @@ const pc::VirtualHost* vhost(const pc::ProxyConfig& cfg, std::string_view table,
   return nullptr;
 }
 
-const pc::ForwardAction& forward(const pc::Route& r) { return std::get<pc::ForwardAction>(r.action); }
+const pc::ForwardAction& forward(const pc::Route& r) {
+  return std::get<pc::ForwardAction>(r.action);
+}
 
 }  // namespace
 
@@ -167,7 +171,8 @@ TEST_CASE("retryOn status codes become retriable status codes") {
   model::HTTPRoute r = route_to({dest("a")});
   r.retries = model::HTTPRetry{3, std::chrono::seconds(1), "5xx,502", std::nullopt};
   c.virtual_services.push_back(vs("a", {"a"}, {r}));
-  const auto& retry = forward(vhost(*run(c), "9080", "a.default.svc.cluster.local:9080")->routes[0]).retry;
+  const auto cfg = run(c);
+  const auto& retry = forward(vhost(*cfg, "9080", "a.default.svc.cluster.local:9080")->routes[0]).retry;
   CHECK(retry.attempts == 3);
   CHECK(retry.retry_on == std::vector<std::string>{"5xx", "retriable-status-codes"});
   CHECK(retry.retriable_status_codes == std::vector<uint32_t>{502});
@@ -202,7 +207,8 @@ TEST_CASE("VirtualServices bound only to a gateway do not apply to sidecars") {
   auto v = vs("a", {"a"}, {route_to({dest("a", "v1")})});
   v.gateways = {"gw"};
   c.virtual_services.push_back(v);
-  auto* vh = vhost(*run(c), "9080", "a.default.svc.cluster.local:9080");
+  const auto cfg = run(c);
+  auto* vh = vhost(*cfg, "9080", "a.default.svc.cluster.local:9080");
   CHECK(vh->routes[0].name == "default");
 }
 
@@ -218,7 +224,8 @@ TEST_CASE("delegate VirtualServices are inlined under the root's matches") {
   model::HTTPRoute conflicting = route_to({dest("a", "v1")});
   conflicting.match.push_back(prefix("/other"));
   c.virtual_services.push_back(vs("a-api", {}, {inner, conflicting, route_to({dest("a", "v1")})}));
-  auto* v = vhost(*run(c), "9080", "a.default.svc.cluster.local:9080");
+  const auto cfg = run(c);
+  auto* v = vhost(*cfg, "9080", "a.default.svc.cluster.local:9080");
   REQUIRE(v->routes.size() == 2);
   CHECK(v->routes[0].matches[0].uri->value == "/api/v2");
   CHECK(v->routes[0].virtual_service == "a-api.default");
@@ -230,7 +237,8 @@ TEST_CASE("clusters: one per port and subset, endpoints by subset labels, merged
   add_app(c, "reviews", {"v1", "v2"});
   auto d = dr_with_subsets("reviews", {"v1", "v2"});
   d.traffic_policy.emplace();
-  d.traffic_policy->load_balancer = model::LoadBalancerSettings{model::LoadBalancerSettings::Simple::kRandom, {}, {}};
+  d.traffic_policy->load_balancer =
+      model::LoadBalancerSettings{model::LoadBalancerSettings::Simple::kRandom, {}, {}};
   d.traffic_policy->tls = model::ClientTLSSettings{};
   d.traffic_policy->tls->mode = model::ClientTLSSettings::Mode::kIstioMutual;
   model::PortTrafficPolicy pl;
@@ -274,7 +282,8 @@ TEST_CASE("exportTo and Sidecar egress hosts limit what a proxy sees") {
   model::Sidecar s;
   s.meta = meta("default");
   s.egress.push_back({std::nullopt, "", "", {"./*"}});
-  s.outbound_traffic_policy = model::OutboundTrafficPolicy{model::OutboundTrafficPolicy::Mode::kRegistryOnly, {}};
+  s.outbound_traffic_policy =
+      model::OutboundTrafficPolicy{model::OutboundTrafficPolicy::Mode::kRegistryOnly, {}};
   c.sidecars.push_back(s);
   cfg = run(c);
   CHECK(vhost(*cfg, "9080", "a.default.svc.cluster.local:9080"));
