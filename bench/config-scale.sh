@@ -18,11 +18,15 @@ python3 "$here/gen-mesh.py" "$tmp/mesh.yaml"
 /usr/bin/time -v "$mesh" routes -f "$tmp/mesh.yaml" -o json >/dev/null 2>"$tmp/time.txt"
 wall=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$tmp/time.txt")
 rss_kb=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$tmp/time.txt")
+user=$(sed -n 's/.*User time (seconds): //p' "$tmp/time.txt")
+sys=$(sed -n 's/.*System time (seconds): //p' "$tmp/time.txt")
 "$mesh" routes -f "$tmp/mesh.yaml" --workload ns-0/svc-0-v1 --bench-sidecars 200 -o json \
   2>"$tmp/bench.txt" >/dev/null
 per_sidecar=$(sed -n 's/.*: \([0-9.]*\) ms per sidecar.*/\1/p' "$tmp/bench.txt")
+per_sidecar_cpu=$(sed -n 's/.*(\([0-9.]*\) ms CPU.*/\1/p' "$tmp/bench.txt")
+load=$(cut -d' ' -f1 /proc/loadavg)
 
-summary="one sidecar, whole process (decode + validate + translate + JSON): ${wall} wall, $((rss_kb / 1024)) MB peak RSS; each further sidecar: ${per_sidecar} ms"
+summary="one sidecar, whole process (decode + validate + translate + JSON): ${wall} wall, ${user}s user + ${sys}s sys CPU, $((rss_kb / 1024)) MB peak RSS; each further sidecar: ${per_sidecar} ms wall, ${per_sidecar_cpu} ms CPU (load average ${load})"
 echo "$summary"
 {
   echo
