@@ -96,7 +96,7 @@ void Walker::workload(YAML::Node doc, const std::string& kind, const std::string
   YAML::Mark at = doc.Mark();
   for (const auto& key : template_path(kind)) {
     path += (path.empty() ? "" : ".") + key;
-    tmpl = require_map(tmpl, key, path, at);
+    tmpl.reset(require_map(tmpl, key, path, at));  // rebind the handle; `=` would overwrite the node
     at = tmpl.Mark();
   }
   pod.field = path;

@@ -25,7 +25,7 @@ INVALID = [
      ":5:5: Pod/default/p: spec.containers[0].name: required field is missing"),
     ("kind: Pod\nmetadata:\n  name: p\n  annotations:\n    traffic.sidecar.istio.io/includeInboundPorts: 80,x\n"
      "spec: {containers: [{name: a}]}\n",
-     ":5:50: Pod/default/p: metadata.annotations[traffic.sidecar.istio.io/includeInboundPorts]: invalid port \"x\""),
+     ":5:51: Pod/default/p: metadata.annotations[traffic.sidecar.istio.io/includeInboundPorts]: invalid port \"x\""),
     ("kind: Pod\nmetadata:\n  name: p\n  annotations:\n    traffic.sidecar.istio.io/excludeOutboundIPRanges: 10.0.0.0/40\n"
      "spec: {containers: [{name: a}]}\n", "invalid CIDR \"10.0.0.0/40\""),
     ("kind: Pod\nmetadata:\n  name: p\n  annotations:\n    sidecar.istio.io/proxyCPU: lots\n"

@@ -15,7 +15,7 @@ function modelFor(doc) {
 }
 
 function validate(doc, where) {
-  if (!doc || typeof doc !== "object" || !doc.kind || !doc.apiVersion) return [];
+  if (!doc || typeof doc !== "object" || !doc.kind || !doc.apiVersion) return [`${where}: not a Kubernetes object (no kind/apiVersion)`];
   if (doc.kind === "List") return (doc.items || []).flatMap((item, i) => validate(item, `${where} items[${i}]`));
   const Model = modelFor(doc);
   if (!Model) return []; // not a Kubernetes kind (e.g. Istio config): passed through unchanged
