@@ -77,7 +77,8 @@ void add_inject_command(CLI::App& app, Action& run) {
   CLI::App* sub = app.add_subcommand("inject", "Add the mesh sidecar to workloads in Kubernetes manifests");
   sub->add_option("-f,--filename", opts->file, "Manifest file (YAML or JSON), - for stdin")->required();
   sub->add_option("-o,--output", opts->output, "Write here instead of stdout (replaced only on success)");
-  sub->add_option("--image", opts->inject.image, "Image of the init and sidecar containers")->capture_default_str();
+  sub->add_option("--image", opts->inject.image, "Image of the init and sidecar containers")
+      ->capture_default_str();
   sub->add_option("--control", opts->inject.control, "Control plane address for the sidecar")
       ->capture_default_str();
   sub->add_flag("--native-sidecar", opts->inject.native_sidecar,

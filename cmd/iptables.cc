@@ -22,8 +22,8 @@ struct IptablesOptions {
 void print_dry_run(const inject::IptablesConfig& config, bool cleanup, bool with_ipv6) {
   for (const auto& tools : inject::family_tools(with_ipv6)) {
     auto rules = inject::build_rules(config, tools.family);
-    std::string text = cleanup ? inject::render_cleanup(inject::render_as_saved(rules))
-                               : inject::render_apply(rules, "");
+    std::string text =
+        cleanup ? inject::render_cleanup(inject::render_as_saved(rules)) : inject::render_apply(rules, "");
     std::printf("# %s: %s --noflush\n%s", tools.family == inject::Family::kIPv4 ? "IPv4" : "IPv6",
                 tools.restore.c_str(), text.c_str());
   }
@@ -49,8 +49,8 @@ int run_iptables(const IptablesOptions& opts) {
   bool with_ipv6 = !opts.no_ipv6 && kernel_has_ipv6();
   inject::ProcessRunner runner;
   auto families = inject::family_tools(with_ipv6);
-  auto result = opts.cleanup ? inject::cleanup_rules(families, runner)
-                             : inject::apply_rules(config, families, runner);
+  auto result =
+      opts.cleanup ? inject::cleanup_rules(families, runner) : inject::apply_rules(config, families, runner);
   if (!result.ok) {
     std::fprintf(stderr, "mesh iptables: %s\n", result.message.c_str());
     return 1;
@@ -63,7 +63,8 @@ void add_capture_flags(CLI::App* sub, inject::IptablesFlags& f) {
       ->capture_default_str();
   sub->add_option("-z,--inbound-capture-port", f.inbound_capture_port, "Port inbound TCP is redirected to")
       ->capture_default_str();
-  sub->add_option("-u,--proxy-uid", f.proxy_uid, "User id(s) of the proxy, never captured")->capture_default_str();
+  sub->add_option("-u,--proxy-uid", f.proxy_uid, "User id(s) of the proxy, never captured")
+      ->capture_default_str();
   sub->add_option("-g,--proxy-gid", f.proxy_gid, "Group id(s) of the proxy, never captured")
       ->capture_default_str();
   sub->add_option("-m,--istio-inbound-interception-mode", f.mode, "Inbound capture mode (REDIRECT)")
@@ -71,7 +72,8 @@ void add_capture_flags(CLI::App* sub, inject::IptablesFlags& f) {
   sub->add_option("-i,--istio-service-cidr", f.include_outbound_cidrs,
                   "Outbound CIDRs to capture, comma separated; '*' all, '' none")
       ->capture_default_str();
-  sub->add_option("-x,--istio-service-exclude-cidr", f.exclude_outbound_cidrs, "Outbound CIDRs never captured");
+  sub->add_option("-x,--istio-service-exclude-cidr", f.exclude_outbound_cidrs,
+                  "Outbound CIDRs never captured");
   sub->add_option("-b,--istio-inbound-ports", f.include_inbound_ports,
                   "Inbound ports to capture, comma separated; '*' all, '' none")
       ->capture_default_str();

@@ -18,8 +18,8 @@ using detail::PodTemplate;
 std::vector<std::string> template_path(const std::string& kind) {
   if (kind == "Pod") return {};
   if (kind == "CronJob") return {"spec", "jobTemplate", "spec", "template"};
-  static const char* const kWithTemplate[] = {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet",
-                                              "ReplicationController", "Job"};
+  static const char* const kWithTemplate[] = {"Deployment", "StatefulSet",           "DaemonSet",
+                                              "ReplicaSet", "ReplicationController", "Job"};
   for (const char* k : kWithTemplate) {
     if (kind == k) return {"spec", "template"};
   }
@@ -64,8 +64,8 @@ struct Walker {
   void workload(YAML::Node doc, const std::string& kind, const std::string& field);
   void pod(PodTemplate& pod);
   void warn(const YAML::Mark& mark, const std::string& message) {
-    result.warnings.push_back(fmt::format("{}:{}:{}: warning: {}: {}", file, mark.line + 1, mark.column + 1,
-                                          object, message));
+    result.warnings.push_back(
+        fmt::format("{}:{}:{}: warning: {}: {}", file, mark.line + 1, mark.column + 1, object, message));
   }
 };
 

@@ -15,8 +15,8 @@ inline constexpr std::string_view kSidecarName = "istio-proxy";
 inline constexpr std::string_view kStatusAnnotation = "sidecar.istio.io/status";
 
 struct InjectOptions {
-  std::string image;    // of both added containers (entrypoint: the mesh binary)
-  std::string control;  // control plane address the sidecar connects to
+  std::string image;            // of both added containers (entrypoint: the mesh binary)
+  std::string control;          // control plane address the sidecar connects to
   bool native_sidecar = false;  // sidecar in initContainers with restartPolicy: Always
 };
 

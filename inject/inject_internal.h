@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <yaml-cpp/yaml.h>
+#include <nlohmann/json.hpp>
 
 #include "inject/inject.h"
 
@@ -37,14 +37,14 @@ std::string scalar_at(const YAML::Node& map, const std::string& key);
 
 // One pod template and where it sits, for messages and workload metadata.
 struct PodTemplate {
-  YAML::Node meta;        // the template's metadata (created when absent)
-  YAML::Node spec;        // the pod spec
-  std::string field;      // path of the template, e.g. "spec.template"
-  YAML::Mark mark;        // position of the template
-  std::string kind;       // of the top-level object: "Deployment"
+  YAML::Node meta;    // the template's metadata (created when absent)
+  YAML::Node spec;    // the pod spec
+  std::string field;  // path of the template, e.g. "spec.template"
+  YAML::Mark mark;    // position of the template
+  std::string kind;   // of the top-level object: "Deployment"
   std::string api_version;
-  std::string name;       // of the top-level object (workload name)
-  std::string ns;         // "" when not given
+  std::string name;  // of the top-level object (workload name)
+  std::string ns;    // "" when not given
 };
 
 // Everything the annotations and labels say about how to inject.

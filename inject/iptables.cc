@@ -17,7 +17,7 @@ namespace mesh::inject {
 namespace {
 
 constexpr std::array<std::string_view, 4> kOurChains = {kInboundChain, kInRedirectChain, kOutputChain,
-                                                         kRedirectChain};
+                                                        kRedirectChain};
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
@@ -133,13 +133,15 @@ std::optional<std::string> in_flag(std::string_view flag, std::optional<std::str
 }
 
 std::optional<std::string> validate_ports(const IptablesFlags& f, IptablesConfig& c) {
-  if (auto e = in_flag("-p/--envoy-port", parse_port(f.outbound_capture_port, c.outbound_capture_port))) return e;
-  if (auto e = in_flag("-z/--inbound-capture-port", parse_port(f.inbound_capture_port, c.inbound_capture_port)))
+  if (auto e = in_flag("-p/--envoy-port", parse_port(f.outbound_capture_port, c.outbound_capture_port)))
+    return e;
+  if (auto e =
+          in_flag("-z/--inbound-capture-port", parse_port(f.inbound_capture_port, c.inbound_capture_port)))
     return e;
   c.capture_all_inbound = trim(f.include_inbound_ports) == "*";
   if (!c.capture_all_inbound) {
-    if (auto e = in_flag("-b/--istio-inbound-ports", parse_port_list(f.include_inbound_ports,
-                                                                     c.include_inbound_ports)))
+    if (auto e = in_flag("-b/--istio-inbound-ports",
+                         parse_port_list(f.include_inbound_ports, c.include_inbound_ports)))
       return e;
   }
   if (auto e = in_flag("-d/--istio-local-exclude-ports",
@@ -158,15 +160,16 @@ std::optional<std::string> validate_ports(const IptablesFlags& f, IptablesConfig
 
 std::optional<std::string> validate_flags(const IptablesFlags& f, IptablesConfig& c) {
   if (f.mode != "REDIRECT") {
-    return fmt::format("-m/--istio-inbound-interception-mode: unsupported mode \"{}\" (only REDIRECT)", f.mode);
+    return fmt::format("-m/--istio-inbound-interception-mode: unsupported mode \"{}\" (only REDIRECT)",
+                       f.mode);
   }
   if (auto e = validate_ports(f, c)) return e;
   if (auto e = in_flag("-u/--proxy-uid", parse_id_list(f.proxy_uid, c.proxy_uids))) return e;
   if (auto e = in_flag("-g/--proxy-gid", parse_id_list(f.proxy_gid, c.proxy_gids))) return e;
   c.capture_all_outbound = trim(f.include_outbound_cidrs) == "*";
   if (!c.capture_all_outbound) {
-    if (auto e = in_flag("-i/--istio-service-cidr", parse_cidr_list(f.include_outbound_cidrs,
-                                                                    c.include_outbound_cidrs)))
+    if (auto e = in_flag("-i/--istio-service-cidr",
+                         parse_cidr_list(f.include_outbound_cidrs, c.include_outbound_cidrs)))
       return e;
   }
   if (trim(f.exclude_outbound_cidrs) == "*") {
@@ -186,7 +189,9 @@ struct RuleBuilder {
   bool v6;
   std::vector<Rule> rules;
 
-  void add(std::string_view chain, std::string spec) { rules.push_back({std::string(chain), std::move(spec)}); }
+  void add(std::string_view chain, std::string spec) {
+    rules.push_back({std::string(chain), std::move(spec)});
+  }
   std::string loopback() const { return v6 ? "::1/128" : "127.0.0.1/32"; }
   // The inbound passthrough cluster connects to the app from this source, so
   // that traffic must never be captured again.
@@ -340,7 +345,8 @@ std::string render_cleanup(std::string_view current_nat) {
 
 std::string render_as_saved(const std::vector<Rule>& rules) {
   std::string out = "*nat\n";
-  for (auto chain : {"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"}) out += fmt::format(":{} ACCEPT [0:0]\n", chain);
+  for (auto chain : {"PREROUTING", "INPUT", "OUTPUT", "POSTROUTING"})
+    out += fmt::format(":{} ACCEPT [0:0]\n", chain);
   for (auto chain : kOurChains) out += fmt::format(":{} - [0:0]\n", chain);
   for (const auto& rule : rules) out += fmt::format("-A {} {}\n", rule.chain, rule.spec);
   out += "COMMIT\n";

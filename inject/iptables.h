@@ -20,19 +20,19 @@ inline constexpr std::string_view kRedirectChain = "ISTIO_REDIRECT";
 
 // Flags as the user wrote them; defaults are Istio's injected init container's.
 struct IptablesFlags {
-  std::string outbound_capture_port = "15001";          // -p
-  std::string inbound_capture_port = "15006";           // -z
-  std::string proxy_uid = "1337";                       // -u (comma list)
-  std::string proxy_gid = "1337";                       // -g (comma list)
-  std::string mode = "REDIRECT";                        // -m
-  std::string include_outbound_cidrs = "*";             // -i ('*' = all, '' = none)
-  std::string exclude_outbound_cidrs;                   // -x
-  std::string include_inbound_ports = "*";              // -b ('*' = all, '' = none)
+  std::string outbound_capture_port = "15001";              // -p
+  std::string inbound_capture_port = "15006";               // -z
+  std::string proxy_uid = "1337";                           // -u (comma list)
+  std::string proxy_gid = "1337";                           // -g (comma list)
+  std::string mode = "REDIRECT";                            // -m
+  std::string include_outbound_cidrs = "*";                 // -i ('*' = all, '' = none)
+  std::string exclude_outbound_cidrs;                       // -x
+  std::string include_inbound_ports = "*";                  // -b ('*' = all, '' = none)
   std::string exclude_inbound_ports = "15090,15021,15020";  // -d
-  std::string exclude_outbound_ports;                   // -o
-  std::string include_outbound_ports;                   // -q
-  bool redirect_dns = false;                            // --redirect-dns
-  std::string dns_capture_port = "15053";               // --dns-capture-port
+  std::string exclude_outbound_ports;                       // -o
+  std::string include_outbound_ports;                       // -q
+  bool redirect_dns = false;                                // --redirect-dns
+  std::string dns_capture_port = "15053";                   // --dns-capture-port
 };
 
 struct Cidr {

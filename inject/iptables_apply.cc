@@ -38,8 +38,9 @@ std::string roll_back(const std::vector<Saved>& changed, CommandRunner& runner) 
 }
 
 // `script_for` turns a family's saved dump into restore input ("" = nothing to do).
-ApplyResult run_sequence(const std::vector<FamilyTools>& families, CommandRunner& runner,
-                         const std::function<std::string(const FamilyTools&, const std::string&)>& script_for) {
+ApplyResult run_sequence(
+    const std::vector<FamilyTools>& families, CommandRunner& runner,
+    const std::function<std::string(const FamilyTools&, const std::string&)>& script_for) {
   std::vector<Saved> saved;
   for (const auto& tools : families) {  // save everything before changing anything
     std::vector<std::string> argv = {tools.save, "--table", "nat"};

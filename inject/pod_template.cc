@@ -36,7 +36,8 @@ void check_named_list(const PodTemplate& pod, const std::string& key, bool requi
     YAML::Node item = list[i];
     if (!item.IsMap()) throw InputError(mark_or(item, pod.mark), item_field, "expected an object");
     std::string name = scalar_at(item, "name");
-    if (name.empty()) throw InputError(mark_or(item, pod.mark), item_field + ".name", "required field is missing");
+    if (name.empty())
+      throw InputError(mark_or(item, pod.mark), item_field + ".name", "required field is missing");
     if (std::find(reserved.begin(), reserved.end(), name) != reserved.end()) {
       throw InputError(mark_or(item, pod.mark), item_field + ".name",
                        fmt::format("\"{}\" is reserved for the injected sidecar", name));
@@ -44,7 +45,8 @@ void check_named_list(const PodTemplate& pod, const std::string& key, bool requi
   }
 }
 
-YAML::Node ensure_map(YAML::Node parent, const std::string& key, const std::string& field, const YAML::Mark& at) {
+YAML::Node ensure_map(YAML::Node parent, const std::string& key, const std::string& field,
+                      const YAML::Mark& at) {
   YAML::Node n = child(parent, key);
   if (n.IsMap()) return n;
   if (n.IsDefined() && !n.IsNull()) throw InputError(mark_or(n, at), field, "expected an object");
@@ -87,7 +89,8 @@ void set_label_if_absent(YAML::Node labels, const std::string& key, const std::s
   if (!child(labels, key).IsDefined()) labels[key] = string_node(value);
 }
 
-std::string first_label(const YAML::Node& labels, std::initializer_list<const char*> keys, const std::string& fallback) {
+std::string first_label(const YAML::Node& labels, std::initializer_list<const char*> keys,
+                        const std::string& fallback) {
   for (const char* k : keys) {
     std::string v = scalar_at(labels, k);
     if (!v.empty()) return v;

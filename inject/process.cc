@@ -30,7 +30,9 @@ struct Pipes {
       }
     }
   }
-  bool open_all() { return pipe2(in, O_CLOEXEC) == 0 && pipe2(out, O_CLOEXEC) == 0 && pipe2(err, O_CLOEXEC) == 0; }
+  bool open_all() {
+    return pipe2(in, O_CLOEXEC) == 0 && pipe2(out, O_CLOEXEC) == 0 && pipe2(err, O_CLOEXEC) == 0;
+  }
 };
 
 void close_fd(int& fd) {

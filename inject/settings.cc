@@ -52,7 +52,8 @@ std::vector<std::string> iptables_args(const Annotations& a) {
   std::string exclude_out = a.get(prefix + "excludeOutboundPorts");
   std::vector<Cidr> cidrs;
   std::vector<uint16_t> ports;
-  if (include_cidrs != "*") a.check(prefix + "includeOutboundIPRanges", parse_cidr_list(include_cidrs, cidrs));
+  if (include_cidrs != "*")
+    a.check(prefix + "includeOutboundIPRanges", parse_cidr_list(include_cidrs, cidrs));
   a.check(prefix + "excludeOutboundIPRanges", parse_cidr_list(exclude_cidrs, cidrs));
   if (include_in != "*") a.check(prefix + "includeInboundPorts", parse_port_list(include_in, ports));
   a.check(prefix + "includeOutboundPorts", parse_port_list(include_out, ports));
@@ -62,9 +63,9 @@ std::vector<std::string> iptables_args(const Annotations& a) {
   a.check(prefix + "excludeInboundPorts", parse_port_list(exclude_in, excluded));
   std::string excluded_text;
   for (uint16_t p : excluded) excluded_text += (excluded_text.empty() ? "" : ",") + std::to_string(p);
-  std::vector<std::string> args = {"-p", "15001", "-z",          "15006",       "-u", "1337", "-g",
-                                   "1337", "-m", "REDIRECT", "-i", include_cidrs, "-x", exclude_cidrs,
-                                   "-b", include_in, "-d", excluded_text};
+  std::vector<std::string> args = {"-p", "15001",       "-z", "15006",    "-u", "1337",
+                                   "-g", "1337",        "-m", "REDIRECT", "-i", include_cidrs,
+                                   "-x", exclude_cidrs, "-b", include_in, "-d", excluded_text};
   if (!include_out.empty()) args.insert(args.end(), {"-q", include_out});
   if (!exclude_out.empty()) args.insert(args.end(), {"-o", exclude_out});
   return args;
@@ -105,7 +106,8 @@ void read_proxy_config(const Annotations& a, Settings& s) {
     s.hold_application = hold->get<bool>();
   }
   if (auto c = s.proxy_config.find("concurrency"); c != s.proxy_config.end()) {
-    if (!c->is_number_integer() || c->get<long long>() < 0) a.fail(key, "concurrency: expected a whole number >= 0");
+    if (!c->is_number_integer() || c->get<long long>() < 0)
+      a.fail(key, "concurrency: expected a whole number >= 0");
     s.concurrency = c->get<long long>();
   }
 }
@@ -115,7 +117,8 @@ void read_proxy_config(const Annotations& a, Settings& s) {
 Decision decide(const PodTemplate& pod) {
   YAML::Node annotations = child(pod.meta, "annotations");
   if (child(annotations, std::string(kStatusAnnotation)).IsDefined()) return Decision::kAlreadyInjected;
-  if (is_false(scalar_at(annotations, kInjectKey)) || is_false(scalar_at(child(pod.meta, "labels"), kInjectKey))) {
+  if (is_false(scalar_at(annotations, kInjectKey)) ||
+      is_false(scalar_at(child(pod.meta, "labels"), kInjectKey))) {
     return Decision::kOptedOut;
   }
   if (scalar_at(pod.spec, "hostNetwork") == "true") return Decision::kHostNetwork;
@@ -132,11 +135,14 @@ Settings read_settings(const PodTemplate& pod, const InjectOptions& options) {
   Settings s;
   s.iptables_args = iptables_args(a);
   read_resources(a, s);
-  static const char* const kLevels[] = {"trace", "debug", "info", "warning", "warn", "error", "critical", "off"};
+  static const char* const kLevels[] = {"trace", "debug", "info",     "warning",
+                                        "warn",  "error", "critical", "off"};
   s.log_level = a.get("sidecar.istio.io/logLevel");
-  if (!s.log_level.empty() && std::find(std::begin(kLevels), std::end(kLevels), s.log_level) == std::end(kLevels)) {
+  if (!s.log_level.empty() &&
+      std::find(std::begin(kLevels), std::end(kLevels), s.log_level) == std::end(kLevels)) {
     a.fail("sidecar.istio.io/logLevel",
-           fmt::format("unknown log level \"{}\" (trace, debug, info, warning, error, critical, off)", s.log_level));
+           fmt::format("unknown log level \"{}\" (trace, debug, info, warning, error, critical, off)",
+                       s.log_level));
   }
   s.image = a.get("sidecar.istio.io/proxyImage", options.image);
   s.rewrite_probes = !is_false(a.get("sidecar.istio.io/rewriteAppHTTPProbers", "true"));

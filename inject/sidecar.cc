@@ -11,8 +11,12 @@ namespace {
 
 using Json = nlohmann::ordered_json;
 
-YAML::Node map() { return YAML::Node(YAML::NodeType::Map); }
-YAML::Node seq() { return YAML::Node(YAML::NodeType::Sequence); }
+YAML::Node map() {
+  return YAML::Node(YAML::NodeType::Map);
+}
+YAML::Node seq() {
+  return YAML::Node(YAML::NodeType::Sequence);
+}
 
 YAML::Node strings(std::initializer_list<std::string> items) {
   YAML::Node s = seq();
@@ -111,7 +115,8 @@ std::pair<std::string, Json> app_containers(const PodTemplate& pod) {
   return {names, ports};
 }
 
-YAML::Node sidecar_env(const PodTemplate& pod, const Settings& s, const Json& probers, const Json& prometheus) {
+YAML::Node sidecar_env(const PodTemplate& pod, const Settings& s, const Json& probers,
+                       const Json& prometheus) {
   YAML::Node env = seq();
   env.push_back(env_field("POD_NAME", "metadata.name"));
   env.push_back(env_field("POD_NAMESPACE", "metadata.namespace"));
@@ -184,8 +189,8 @@ YAML::Node init_container(const Settings& s) {
   return c;
 }
 
-YAML::Node sidecar_container(const PodTemplate& pod, const Settings& s, const InjectOptions& o, const Json& probers,
-                             const Json& prometheus) {
+YAML::Node sidecar_container(const PodTemplate& pod, const Settings& s, const InjectOptions& o,
+                             const Json& probers, const Json& prometheus) {
   YAML::Node c = map();
   c["name"] = string_node(kSidecarName);
   c["image"] = string_node(s.image);
@@ -197,7 +202,8 @@ YAML::Node sidecar_container(const PodTemplate& pod, const Settings& s, const In
   // Drain before the pod stops, so in-flight requests finish; with
   // holdApplicationUntilProxyStarts the app starts only once the proxy is ready.
   c["lifecycle"]["preStop"] = exec_handler({"mesh", "proxy", "drain"});
-  if (s.hold_application && !o.native_sidecar) c["lifecycle"]["postStart"] = exec_handler({"mesh", "proxy", "wait"});
+  if (s.hold_application && !o.native_sidecar)
+    c["lifecycle"]["postStart"] = exec_handler({"mesh", "proxy", "wait"});
   YAML::Node port = map();
   port["containerPort"] = int_node(15090);
   port["name"] = string_node("http-envoy-prom");
@@ -229,12 +235,16 @@ YAML::Node sidecar_container(const PodTemplate& pod, const Settings& s, const In
 
 }  // namespace
 
-YAML::Node make_init_container(const Settings& s) { return init_container(s); }
-YAML::Node make_sidecar(const PodTemplate& pod, const Settings& s, const InjectOptions& o, const Json& probers,
-                        const Json& prometheus) {
+YAML::Node make_init_container(const Settings& s) {
+  return init_container(s);
+}
+YAML::Node make_sidecar(const PodTemplate& pod, const Settings& s, const InjectOptions& o,
+                        const Json& probers, const Json& prometheus) {
   return sidecar_container(pod, s, o, probers, prometheus);
 }
-YAML::Node make_volume(const std::string& name) { return volume(name); }
+YAML::Node make_volume(const std::string& name) {
+  return volume(name);
+}
 std::vector<std::string> volume_names() {
   std::vector<std::string> names;
   for (const auto& v : kVolumes) names.emplace_back(v.name);

@@ -31,8 +31,8 @@ bool has_control(std::string_view s, bool allow_newline) {
 
 // Would a reader type this plain scalar as something other than a string?
 bool reads_as_non_string(std::string_view s) {
-  static const char* const kWords[] = {"null", "~", "true", "false", "yes", "no", "on", "off", "y", "n",
-                                       ".inf", "-.inf", "+.inf", ".nan", "<<", "="};
+  static const char* const kWords[] = {"null", "~", "true", "false", "yes",   "no",   "on", "off",
+                                       "y",    "n", ".inf", "-.inf", "+.inf", ".nan", "<<", "="};
   std::string l = lower(s);
   if (std::find(std::begin(kWords), std::end(kWords), l) != std::end(kWords)) return true;
   size_t i = (s[0] == '+' || s[0] == '-') ? 1 : 0;
@@ -47,7 +47,8 @@ bool plain_syntax_ok(std::string_view s) {
   if (s.starts_with("---") || s.starts_with("...")) return false;
   static constexpr std::string_view kIndicators = ",[]{}#&*!|>'\"%@`";
   if (kIndicators.find(s.front()) != std::string_view::npos) return false;
-  if ((s.front() == '-' || s.front() == '?' || s.front() == ':') && (s.size() == 1 || s[1] == ' ')) return false;
+  if ((s.front() == '-' || s.front() == '?' || s.front() == ':') && (s.size() == 1 || s[1] == ' '))
+    return false;
   return s.find(": ") == std::string_view::npos && s.find(" #") == std::string_view::npos && s.back() != ':';
 }
 
@@ -62,11 +63,21 @@ std::string double_quoted(std::string_view s) {
   for (char c : s) {
     auto u = static_cast<unsigned char>(c);
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (u < 0x20 || u == 0x7f) {
           char buf[8];
@@ -119,7 +130,9 @@ std::string scalar_text(const YAML::Node& node, size_t indent) {
   return single_quoted(s);
 }
 
-bool is_empty_collection(const YAML::Node& n) { return (n.IsMap() || n.IsSequence()) && n.size() == 0; }
+bool is_empty_collection(const YAML::Node& n) {
+  return (n.IsMap() || n.IsSequence()) && n.size() == 0;
+}
 
 void write_map(const YAML::Node& node, size_t indent, bool first_inline, std::string& out);
 void write_seq(const YAML::Node& node, size_t indent, std::string& out);
@@ -195,8 +208,12 @@ YAML::Node plain_node(std::string_view value) {
   return n;
 }
 
-YAML::Node int_node(long long value) { return plain_node(std::to_string(value)); }
-YAML::Node bool_node(bool value) { return plain_node(value ? "true" : "false"); }
+YAML::Node int_node(long long value) {
+  return plain_node(std::to_string(value));
+}
+YAML::Node bool_node(bool value) {
+  return plain_node(value ? "true" : "false");
+}
 
 bool is_string_scalar(const YAML::Node& node) {
   if (!node.IsScalar()) return false;

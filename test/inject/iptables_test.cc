@@ -110,7 +110,8 @@ TEST_CASE("apply deletes stale jumps and flushes our chains in one transaction")
       "-A OUTPUT -j KUBE-SERVICES\n-A ISTIO_OUTPUT -j RETURN\nCOMMIT\n";
   std::string text = render_apply({{"OUTPUT", "-p tcp -j ISTIO_OUTPUT"}}, dump);
   CHECK(text ==
-        "*nat\n:ISTIO_INBOUND - [0:0]\n:ISTIO_IN_REDIRECT - [0:0]\n:ISTIO_OUTPUT - [0:0]\n:ISTIO_REDIRECT - [0:0]\n"
+        "*nat\n:ISTIO_INBOUND - [0:0]\n:ISTIO_IN_REDIRECT - [0:0]\n:ISTIO_OUTPUT - [0:0]\n:ISTIO_REDIRECT - "
+        "[0:0]\n"
         "-F ISTIO_OUTPUT\n-D OUTPUT -p tcp -j ISTIO_OUTPUT\n-A OUTPUT -p tcp -j ISTIO_OUTPUT\nCOMMIT\n");
 }
 
@@ -130,7 +131,8 @@ TEST_CASE("apply saves every family before changing any") {
   auto result = apply_rules(valid({}), family_tools(true), runner);
   CHECK(result.ok);
   CHECK(runner.calls == std::vector<std::string>{"iptables-save --table nat", "ip6tables-save --table nat",
-                                                 "iptables-restore --noflush", "ip6tables-restore --noflush"});
+                                                 "iptables-restore --noflush",
+                                                 "ip6tables-restore --noflush"});
   CHECK(runner.inputs[2].find("127.0.0.6/32") != std::string::npos);
   CHECK(runner.inputs[3].find("::6/128") != std::string::npos);
 }
@@ -153,13 +155,15 @@ TEST_CASE("a failed save changes nothing; a failed rollback is reported") {
   runner.script = {{0, "", ""}, {-1, "", "No such file or directory"}};
   auto result = apply_rules(valid({}), family_tools(true), runner);
   CHECK_FALSE(result.ok);
-  CHECK(result.message == "ip6tables-save --table nat: could not run: No such file or directory; nothing was changed");
+  CHECK(result.message ==
+        "ip6tables-save --table nat: could not run: No such file or directory; nothing was changed");
   CHECK(runner.calls.size() == 2);
 
   FakeRunner broken;
   broken.script = {{0, "", ""}, {0, "", ""}, {0, "", ""}, {1, "", ""}, {1, "", "gone"}};
   result = apply_rules(valid({}), family_tools(true), broken);
-  CHECK(result.message.ends_with("; rollback failed: iptables-restore --table nat: exited with status 1: gone"));
+  CHECK(result.message.ends_with(
+      "; rollback failed: iptables-restore --table nat: exited with status 1: gone"));
 }
 
 TEST_CASE("cleanup with nothing of ours runs no restore") {

@@ -8,8 +8,9 @@ namespace {
 
 TEST_CASE("strings that look like other types are quoted; plain scalars stay plain") {
   YAML::Node n(YAML::NodeType::Map);
-  const char* tricky[] = {"1337", "false", "yes", "No", "null", "~", "", "*", "0755", "1e3", "-1", ".5",
-                          "a: b", "x #y", "- x", "{json}", "'", "it's", "2024-01-01", "---", "@at", " pad"};
+  const char* tricky[] = {"1337", "false", "yes",        "No",  "null", "~",    "",    "*",
+                          "0755", "1e3",   "-1",         ".5",  "a: b", "x #y", "- x", "{json}",
+                          "'",    "it's",  "2024-01-01", "---", "@at",  " pad"};
   for (const char* s : tricky) n[std::string("k") + s] = string_node(s);
   n["port"] = int_node(15020);
   n["enabled"] = bool_node(true);
@@ -32,7 +33,8 @@ TEST_CASE("strings that look like other types are quoted; plain scalars stay pla
 
 TEST_CASE("multi-line and control characters survive") {
   YAML::Node n(YAML::NodeType::Map);
-  const char* values[] = {"a\nb\n", "a\nb", "a\n\n", "\nlead", "  indented\nx\n", "tab\there", "bell\x07", "é ü"};
+  const char* values[] = {"a\nb\n",          "a\nb",      "a\n\n",    "\nlead",
+                          "  indented\nx\n", "tab\there", "bell\x07", "é ü"};
   for (size_t i = 0; i < std::size(values); ++i) n["v" + std::to_string(i)] = string_node(values[i]);
   std::string text = emit_yaml(n);
   CHECK(text.find("v0: |\n  a\n  b\n") != std::string::npos);
@@ -42,8 +44,10 @@ TEST_CASE("multi-line and control characters survive") {
 }
 
 TEST_CASE("structure: sequences under their key, empty collections inline, order kept") {
-  YAML::Node doc = YAML::Load("z: 1\na:\n- x: 1\n  y: [1, 2]\n- []\n- {}\nm: {}\nnested:\n- - 1\n  - 2\nn: ~\n");
-  CHECK(emit_yaml(doc) == "z: 1\na:\n- x: 1\n  y:\n  - 1\n  - 2\n- []\n- {}\nm: {}\nnested:\n-\n  - 1\n  - 2\nn: null\n");
+  YAML::Node doc =
+      YAML::Load("z: 1\na:\n- x: 1\n  y: [1, 2]\n- []\n- {}\nm: {}\nnested:\n- - 1\n  - 2\nn: ~\n");
+  CHECK(emit_yaml(doc) ==
+        "z: 1\na:\n- x: 1\n  y:\n  - 1\n  - 2\n- []\n- {}\nm: {}\nnested:\n-\n  - 1\n  - 2\nn: null\n");
 }
 
 TEST_CASE("JSON conversion types plain scalars and keeps quoted ones as strings") {
