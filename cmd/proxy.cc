@@ -36,7 +36,8 @@ pc::ProxyIdentity identity(const ProxyCommandOptions& o, const model::ConfigSet&
   p.name = name;
   if (o.gateway.empty()) {
     for (const model::Pod& pod : config.pods) {
-      if (pod.meta.name == name && (pod.meta.ns.empty() ? "default" : pod.meta.ns) == ns) p.labels = pod.meta.labels;
+      if (pod.meta.name == name && (pod.meta.ns.empty() ? "default" : pod.meta.ns) == ns)
+        p.labels = pod.meta.labels;
     }
     return p;
   }
@@ -67,8 +68,8 @@ int run_proxy(ProxyCommandOptions& o) {
   o.proxy.idle_timeout_ms = static_cast<uint64_t>(o.idle_timeout_s * 1000);
   o.proxy.connect_timeout_ms = static_cast<uint64_t>(o.connect_timeout_s * 1000);
   std::string error;
-  std::shared_ptr<const pc::ProxyConfig> config = o.files.empty() ? std::make_shared<pc::ProxyConfig>()
-                                                                   : load_config(o, error);
+  std::shared_ptr<const pc::ProxyConfig> config =
+      o.files.empty() ? std::make_shared<pc::ProxyConfig>() : load_config(o, error);
   if (!config) {
     std::fprintf(stderr, "%smesh proxy: config refused\n", error.c_str());
     return 1;
@@ -87,23 +88,30 @@ int run_proxy(ProxyCommandOptions& o) {
 void add_proxy_command(CLI::App& app, Action& run) {
   auto o = std::make_shared<ProxyCommandOptions>();
   CLI::App* sub = app.add_subcommand("proxy", "Run the HTTP data plane (standalone, config from files)");
-  sub->add_option("-c,--config", o->files, "Istio YAML and Kubernetes objects (files or directories); SIGHUP reloads")
+  sub->add_option("-c,--config", o->files,
+                  "Istio YAML and Kubernetes objects (files or directories); SIGHUP reloads")
       ->expected(1, -1);
   sub->add_option("--listen", o->proxy.listen, "HTTP listener ADDR:PORT")->capture_default_str();
   sub->add_option("--route-table", o->proxy.route_table,
                   "Route table the listener serves (default: http.PORT, then PORT, then the first)");
-  sub->add_option("--gateway", o->gateway, "Serve as the gateway NAMESPACE/NAME (its Gateway's selector labels)");
+  sub->add_option("--gateway", o->gateway,
+                  "Serve as the gateway NAMESPACE/NAME (its Gateway's selector labels)");
   sub->add_option("--workload", o->workload, "Serve as the sidecar of pod NAMESPACE/NAME");
-  sub->add_option("--concurrency", o->proxy.concurrency, "Worker threads")->capture_default_str()->check(CLI::Range(1, 256));
+  sub->add_option("--concurrency", o->proxy.concurrency, "Worker threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
   sub->add_option("--admin-port", o->proxy.admin_port, "Admin port on 127.0.0.1 (0: any free port, -1: off)")
       ->capture_default_str();
   sub->add_option("--health-port", o->proxy.health_port, "Health port for /healthz/ready (0: any, -1: off)")
       ->capture_default_str();
-  sub->add_option("--health-address", o->proxy.health_address, "Health listener address")->capture_default_str();
-  sub->add_option("--ready-file", o->proxy.ready_file, "Write the bound ports here as JSON once serving");
-  sub->add_option("--drain-seconds", o->proxy.drain_seconds, "On SIGTERM, how long in-flight requests may finish")
+  sub->add_option("--health-address", o->proxy.health_address, "Health listener address")
       ->capture_default_str();
-  sub->add_option("--request-header-timeout", o->header_timeout_s, "Seconds for a request head to arrive (408)")
+  sub->add_option("--ready-file", o->proxy.ready_file, "Write the bound ports here as JSON once serving");
+  sub->add_option("--drain-seconds", o->proxy.drain_seconds,
+                  "On SIGTERM, how long in-flight requests may finish")
+      ->capture_default_str();
+  sub->add_option("--request-header-timeout", o->header_timeout_s,
+                  "Seconds for a request head to arrive (408)")
       ->capture_default_str();
   sub->add_option("--idle-timeout", o->idle_timeout_s, "Seconds an idle client connection is kept")
       ->capture_default_str();

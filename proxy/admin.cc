@@ -67,8 +67,9 @@ class AdminConn final : net::Http1Handler {
   void reply(int status, std::string_view body, std::string_view type) {
     answered_ = true;
     std::string out = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason_phrase(status)) +
-                      "\r\ncontent-type: " + std::string(type) + "\r\ncontent-length: " + std::to_string(body.size()) +
-                      "\r\nconnection: close\r\n\r\n" + std::string(body);
+                      "\r\ncontent-type: " + std::string(type) +
+                      "\r\ncontent-length: " + std::to_string(body.size()) + "\r\nconnection: close\r\n\r\n" +
+                      std::string(body);
     if (!writer_.write(out) || writer_.idle()) close();
   }
 
@@ -136,7 +137,8 @@ void Admin::on_signal(uv_signal_t* s, int signum) noexcept {
   auto* self = static_cast<Admin*>(s->data);
   if (signum == SIGHUP) {
     std::string error;
-    if (!self->proxy_.reload(error)) std::fprintf(stderr, "mesh proxy: reload refused, old config kept: %s\n", error.c_str());
+    if (!self->proxy_.reload(error))
+      std::fprintf(stderr, "mesh proxy: reload refused, old config kept: %s\n", error.c_str());
     return;
   }
   self->start_drain(true);
@@ -191,8 +193,8 @@ void Admin::close_handles() {
   for (AdminConn* c : conns) c->close();
 }
 
-void Admin::respond(bool health, std::string_view method, std::string_view path, int& status, std::string& body,
-                    std::string& content_type) {
+void Admin::respond(bool health, std::string_view method, std::string_view path, int& status,
+                    std::string& body, std::string& content_type) {
   bool serving = !proxy_.draining() && proxy_.config_ != nullptr;
   if (health) {
     status = path == "/healthz/ready" ? (serving ? 200 : 503) : 404;

@@ -18,7 +18,9 @@ uv_stream_t* as_stream(T* h) {
   return reinterpret_cast<uv_stream_t*>(h);
 }
 
-uint64_t to_ms(model::Duration d) { return static_cast<uint64_t>(d.count() / 1'000'000); }
+uint64_t to_ms(model::Duration d) {
+  return static_cast<uint64_t>(d.count() / 1'000'000);
+}
 
 constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 
@@ -32,7 +34,9 @@ Downstream::Downstream(Worker& worker)
   worker_.stats().downstream_cx_active.add();
 }
 
-Downstream::~Downstream() { worker_.stats().downstream_cx_active.sub(); }
+Downstream::~Downstream() {
+  worker_.stats().downstream_cx_active.sub();
+}
 
 void Downstream::accept(Worker& worker, uv_stream_t* listener) {
   auto* d = new Downstream(worker);
@@ -52,7 +56,8 @@ void Downstream::accept(Worker& worker, uv_stream_t* listener) {
 }
 
 void Downstream::start_reading() {
-  if (!reading_ && !closing_ && uv_read_start(as_stream(&tcp_), &Downstream::on_alloc, &Downstream::on_read) == 0) {
+  if (!reading_ && !closing_ &&
+      uv_read_start(as_stream(&tcp_), &Downstream::on_alloc, &Downstream::on_read) == 0) {
     reading_ = true;
   }
 }
@@ -142,7 +147,8 @@ int Downstream::on_head(const net::Http1Head& head) {
   begin_stream(head);
   const pc::RouteTable* table = worker_.route_table();
   RouteDecision decision;
-  if (table != nullptr) decision = route_request(*table, head, worker_.settings().listener_port, worker_.random());
+  if (table != nullptr)
+    decision = route_request(*table, head, worker_.settings().listener_port, worker_.random());
   route_ = decision.route;
   if (route_ == nullptr) {
     worker_.stats().flag_NR.add();
@@ -178,7 +184,8 @@ void Downstream::begin_stream(const net::Http1Head& head) {
   config_ = worker_.config();
 }
 
-void Downstream::forward(const net::Http1Head& head, const pc::Route& route, const pc::WeightedCluster& destination) {
+void Downstream::forward(const net::Http1Head& head, const pc::Route& route,
+                         const pc::WeightedCluster& destination) {
   destination_ = &destination;
   ClusterState* cluster = worker_.cluster(destination.cluster);
   size_t n = cluster ? cluster->pools.size() : 0;
@@ -306,14 +313,16 @@ void Downstream::on_upstream_error(UpstreamError error) {
     case UpstreamError::kConnectFailed:
     case UpstreamError::kConnectTimeout:
       worker_.stats().flag_UF.add();
-      local_reply(503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
-                  false);
+      local_reply(
+          503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
+          false);
       break;
     case UpstreamError::kReset:
       worker_.stats().flag_UC.add();
-      local_reply(503,
-                  "upstream connect error or disconnect/reset before headers. reset reason: connection termination",
-                  false);
+      local_reply(
+          503,
+          "upstream connect error or disconnect/reset before headers. reset reason: connection termination",
+          false);
       break;
     case UpstreamError::kProtocol:
       worker_.stats().flag_UPE.add();

@@ -83,8 +83,8 @@ class Downstream final : net::Http1Handler, UpstreamUser {
   bool closing_ = false;
   bool close_after_flush_ = false;
   bool reading_ = false;
-  bool read_blocked_ = false;   // stopped: upstream write queue over the high mark
-  bool read_full_ = false;      // stopped: the read block is full behind a paused parser
+  bool read_blocked_ = false;  // stopped: upstream write queue over the high mark
+  bool read_full_ = false;     // stopped: the read block is full behind a paused parser
   bool in_process_ = false;
   bool next_pending_ = false;
 

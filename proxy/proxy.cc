@@ -82,11 +82,16 @@ bool Proxy::start(std::shared_ptr<const pc::ProxyConfig> config, std::string& er
   return true;
 }
 
-uint16_t Proxy::admin_port() const { return admin_ ? admin_->admin_port() : 0; }
-uint16_t Proxy::health_port() const { return admin_ ? admin_->health_port() : 0; }
+uint16_t Proxy::admin_port() const {
+  return admin_ ? admin_->admin_port() : 0;
+}
+uint16_t Proxy::health_port() const {
+  return admin_ ? admin_->health_port() : 0;
+}
 
 void Proxy::write_ready_file() {
-  std::string line = "{\"listen\": " + std::to_string(port_) + ", \"admin\": " + std::to_string(admin_port()) +
+  std::string line = "{\"listen\": " + std::to_string(port_) +
+                     ", \"admin\": " + std::to_string(admin_port()) +
                      ", \"health\": " + std::to_string(health_port()) + "}\n";
   std::fprintf(stderr, "mesh proxy: ready %s", line.c_str());
   if (options_.ready_file.empty()) return;

@@ -19,7 +19,7 @@ struct ProxyOptions {
   std::string route_table;                 // "" = the config's first route table
   int concurrency = 2;
   std::string admin_address = "127.0.0.1";
-  int admin_port = 15000;   // 0: the kernel picks; < 0: no admin endpoint
+  int admin_port = 15000;  // 0: the kernel picks; < 0: no admin endpoint
   std::string health_address = "0.0.0.0";
   int health_port = 15021;  // 0: the kernel picks; < 0: no health endpoint
   std::string ready_file;   // written with the bound ports once serving

@@ -9,7 +9,7 @@
 namespace mesh::proxy {
 
 struct RouteDecision {
-  const pc::Route* route = nullptr;                 // nullptr: no route (NR)
+  const pc::Route* route = nullptr;                  // nullptr: no route (NR)
   const pc::WeightedCluster* destination = nullptr;  // set for forwarding routes
 };
 

@@ -19,32 +19,32 @@ class Counter {
 };
 
 // Envoy's names where one exists, so dashboards and habits carry over.
-#define MESH_PROXY_COUNTERS(X)  \
-  X(downstream_cx_total)        \
-  X(downstream_cx_active)       \
-  X(downstream_rq_total)        \
-  X(downstream_rq_1xx)          \
-  X(downstream_rq_2xx)          \
-  X(downstream_rq_3xx)          \
-  X(downstream_rq_4xx)          \
-  X(downstream_rq_5xx)          \
-  X(downstream_rq_rx_reset)     \
+#define MESH_PROXY_COUNTERS(X)    \
+  X(downstream_cx_total)          \
+  X(downstream_cx_active)         \
+  X(downstream_rq_total)          \
+  X(downstream_rq_1xx)            \
+  X(downstream_rq_2xx)            \
+  X(downstream_rq_3xx)            \
+  X(downstream_rq_4xx)            \
+  X(downstream_rq_5xx)            \
+  X(downstream_rq_rx_reset)       \
   X(downstream_cx_protocol_error) \
-  X(downstream_rq_timeout)      \
-  X(upstream_cx_total)          \
-  X(upstream_cx_active)         \
-  X(upstream_cx_connect_fail)   \
-  X(upstream_cx_connect_timeout) \
-  X(upstream_cx_reused)         \
-  X(upstream_rq_total)          \
-  X(upstream_rq_timeout)        \
-  X(upstream_cx_protocol_error) \
-  X(flag_NR)                    \
-  X(flag_UH)                    \
-  X(flag_UF)                    \
-  X(flag_UC)                    \
-  X(flag_UT)                    \
-  X(flag_UPE)                   \
+  X(downstream_rq_timeout)        \
+  X(upstream_cx_total)            \
+  X(upstream_cx_active)           \
+  X(upstream_cx_connect_fail)     \
+  X(upstream_cx_connect_timeout)  \
+  X(upstream_cx_reused)           \
+  X(upstream_rq_total)            \
+  X(upstream_rq_timeout)          \
+  X(upstream_cx_protocol_error)   \
+  X(flag_NR)                      \
+  X(flag_UH)                      \
+  X(flag_UF)                      \
+  X(flag_UC)                      \
+  X(flag_UT)                      \
+  X(flag_UPE)                     \
   X(flag_DC)
 
 struct WorkerStats {

@@ -22,7 +22,9 @@ Upstream::Upstream(Worker& worker, EndpointPool& pool)
   worker_.stats().upstream_cx_active.add();
 }
 
-Upstream::~Upstream() { worker_.stats().upstream_cx_active.sub(); }
+Upstream::~Upstream() {
+  worker_.stats().upstream_cx_active.sub();
+}
 
 Upstream* Upstream::acquire(Worker& worker, EndpointPool& pool, UpstreamUser* user, bool* reused) {
   while (!pool.idle.empty()) {
@@ -49,9 +51,10 @@ void Upstream::start_connect() {
   tcp_.data = timer_.data = connect_req_.data = this;
   open_handles_ = 2;
   uv_tcp_nodelay(&tcp_, 1);
-  int rc = pool_.address_ok ? uv_tcp_connect(&connect_req_, &tcp_, reinterpret_cast<const sockaddr*>(&pool_.address),
-                                             &Upstream::on_connect)
-                            : UV_EINVAL;
+  int rc = pool_.address_ok
+               ? uv_tcp_connect(&connect_req_, &tcp_, reinterpret_cast<const sockaddr*>(&pool_.address),
+                                &Upstream::on_connect)
+               : UV_EINVAL;
   // Failures are reported from the loop, never from inside acquire().
   connect_failed_early_ = rc != 0;
   uv_timer_start(&timer_, &Upstream::on_timer, rc != 0 ? 0 : pool_.connect_timeout_ms, 0);
@@ -71,7 +74,8 @@ void Upstream::on_connect(uv_connect_t* req, int status) noexcept {
 
 void Upstream::start_reading() {
   read_paused_ = false;
-  if (!reading_ && uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Upstream::on_alloc, &Upstream::on_read) == 0) {
+  if (!reading_ &&
+      uv_read_start(reinterpret_cast<uv_stream_t*>(&tcp_), &Upstream::on_alloc, &Upstream::on_read) == 0) {
     reading_ = true;
   }
 }

@@ -66,7 +66,8 @@ void Worker::apply_config(std::shared_ptr<const pc::ProxyConfig> config) {
     std::string port = std::to_string(settings_.listener_port);
     route_table_ = config_->find_route_table("http." + port);
     if (route_table_ == nullptr) route_table_ = config_->find_route_table(port);
-    if (route_table_ == nullptr && !config_->route_tables.empty()) route_table_ = &config_->route_tables.front();
+    if (route_table_ == nullptr && !config_->route_tables.empty())
+      route_table_ = &config_->route_tables.front();
   }
   for (const pc::Cluster& c : config_->clusters) clusters_.emplace(c.name, ClusterState{&c, {}, 0});
 }
@@ -77,7 +78,8 @@ ClusterState* Worker::cluster(std::string_view name) {
   ClusterState& state = it->second;
   if (state.pools.size() != state.cluster->endpoints.size()) {
     state.pools.clear();
-    for (const pc::Endpoint& e : state.cluster->endpoints) state.pools.push_back(endpoint_pool(*state.cluster, e));
+    for (const pc::Endpoint& e : state.cluster->endpoints)
+      state.pools.push_back(endpoint_pool(*state.cluster, e));
   }
   return &state;
 }
@@ -87,7 +89,8 @@ EndpointPool* Worker::endpoint_pool(const pc::Cluster& cluster, const pc::Endpoi
   auto& slot = pools_[key];
   if (!slot) {
     slot = std::make_unique<EndpointPool>();
-    slot->address_ok = net::make_address(endpoint.address, static_cast<uint16_t>(endpoint.port), slot->address) == 0;
+    slot->address_ok =
+        net::make_address(endpoint.address, static_cast<uint16_t>(endpoint.port), slot->address) == 0;
     slot->connect_timeout_ms = settings_.connect_timeout_ms;
   }
   const auto& cp = cluster.connection_pool;
@@ -108,7 +111,9 @@ uint64_t Worker::random() {
   return rng_ * 0x2545F4914F6CDD1Dull;
 }
 
-void Worker::add(Downstream* d) { downstreams_.push_back(d); }
+void Worker::add(Downstream* d) {
+  downstreams_.push_back(d);
+}
 
 void Worker::remove(Downstream* d) {
   auto it = std::find(downstreams_.begin(), downstreams_.end(), d);

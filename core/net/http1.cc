@@ -213,7 +213,8 @@ void Http1Reader::on_no_data() {
 
 ParseStatus Http1Reader::on_data(size_t n) {
   end_ += static_cast<uint32_t>(n);
-  if (paused_ || upgraded_ || error_status_ != 0) return paused_ ? ParseStatus::kMessageDone : ParseStatus::kNeedMore;
+  if (paused_ || upgraded_ || error_status_ != 0)
+    return paused_ ? ParseStatus::kMessageDone : ParseStatus::kNeedMore;
   return execute();
 }
 

@@ -20,7 +20,9 @@ void Loop::post(std::function<void()> fn) {
   uv_async_send(&async_);
 }
 
-void Loop::on_async(uv_async_t* handle) noexcept { static_cast<Loop*>(handle->data)->drain_posted(); }
+void Loop::on_async(uv_async_t* handle) noexcept {
+  static_cast<Loop*>(handle->data)->drain_posted();
+}
 
 void Loop::drain_posted() {
   std::vector<std::function<void()>> batch;
@@ -31,7 +33,9 @@ void Loop::drain_posted() {
   for (auto& fn : batch) fn();
 }
 
-void Loop::run() { uv_run(&loop_, UV_RUN_DEFAULT); }
+void Loop::run() {
+  uv_run(&loop_, UV_RUN_DEFAULT);
+}
 
 void Loop::stop() {
   post([this] { uv_stop(&loop_); });

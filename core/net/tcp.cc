@@ -37,7 +37,8 @@ int tcp_listen(uv_loop_t* loop, uv_tcp_t* handle, const sockaddr* addr, bool reu
     uv_os_fd_t fd;
     rc = uv_fileno(reinterpret_cast<uv_handle_t*>(handle), &fd);
     int one = 1;
-    if (rc == 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) rc = uv_translate_sys_error(errno);
+    if (rc == 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0)
+      rc = uv_translate_sys_error(errno);
     if (rc != 0) return rc;
   }
   rc = uv_tcp_bind(handle, addr, 0);

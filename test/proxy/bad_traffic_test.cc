@@ -9,7 +9,8 @@ TEST_CASE("malformed requests get 400 and the connection closes; upstream sees n
   ProxyFixture f;
   const char* bad[] = {
       "GETT / HTTP/1.1\r\nHost: known.example\r\n\r\n",
-      "POST / HTTP/1.1\r\nHost: known.example\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+      "POST / HTTP/1.1\r\nHost: known.example\r\nContent-Length: 3\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n0\r\n\r\n",
       "POST / HTTP/1.1\r\nHost: known.example\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
       "POST / HTTP/1.1\r\nHost: known.example\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
       "GET / HTTP/1.1\r\nHost: known.example\r\nX-A: one\r\n two\r\n\r\n",

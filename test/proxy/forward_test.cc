@@ -50,8 +50,8 @@ TEST_CASE("1 MiB bodies stream both ways, content-length and chunked") {
   Client c(f.port());
   std::string body(1 << 20, 'x');
   for (size_t i = 0; i < body.size(); i += 997) body[i] = static_cast<char>('a' + i % 26);
-  c.send("POST /echo HTTP/1.1\r\nHost: known.example\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n" +
-         body);
+  c.send("POST /echo HTTP/1.1\r\nHost: known.example\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\n\r\n" + body);
   Response r = c.read(10000);
   REQUIRE(r.ok);
   CHECK(r.body == body);
@@ -61,7 +61,8 @@ TEST_CASE("1 MiB bodies stream both ways, content-length and chunked") {
     snprintf(hex, sizeof hex, "%x\r\n", 65536);
     chunked += hex + body.substr(off, 65536) + "\r\n";
   }
-  c.send("POST /echo HTTP/1.1\r\nHost: known.example\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked + "0\r\n\r\n");
+  c.send("POST /echo HTTP/1.1\r\nHost: known.example\r\nTransfer-Encoding: chunked\r\n\r\n" + chunked +
+         "0\r\n\r\n");
   r = c.read(10000);
   CHECK(r.body == body);
   c.send(get("/chunked/1048576"));
@@ -161,8 +162,7 @@ TEST_CASE("a new config is picked up between requests on a live connection") {
   CHECK(c.read().body == "/before");
   auto cfg = default_config(f.upstream.port());
   cfg->route_tables[0].virtual_hosts[0].routes.insert(
-      cfg->route_tables[0].virtual_hosts[0].routes.begin(),
-      [] {
+      cfg->route_tables[0].virtual_hosts[0].routes.begin(), [] {
         mesh::pc::Route r;
         r.name = "all-direct";
         r.action = mesh::pc::DirectResponseAction{201, "new config"};

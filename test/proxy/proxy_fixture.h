@@ -25,7 +25,8 @@ inline pc::StringMatcher exact(std::string p) {
   return m;
 }
 
-inline pc::Route forward_route(std::string name, std::string cluster, std::optional<pc::RouteMatch> match = {}) {
+inline pc::Route forward_route(std::string name, std::string cluster,
+                               std::optional<pc::RouteMatch> match = {}) {
   pc::Route r;
   r.name = std::move(name);
   if (match) r.matches.push_back(*match);

@@ -59,7 +59,8 @@ bool read_until(int fd, std::string& buf, int timeout_ms, Pred pred) {
   auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms);
   char tmp[65536];
   while (!pred(buf)) {
-    int left = static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
+    int left = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count());
     if (left <= 0) return false;
     pollfd p{fd, POLLIN, 0};
     if (poll(&p, 1, left) <= 0) continue;
@@ -134,7 +135,8 @@ void TestUpstream::accept_loop() {
 void TestUpstream::serve(int fd) {
   std::string buf;
   while (!stop_) {
-    if (!read_until(fd, buf, 60000, [](const std::string& b) { return b.find("\r\n\r\n") != std::string::npos; })) {
+    if (!read_until(fd, buf, 60000,
+                    [](const std::string& b) { return b.find("\r\n\r\n") != std::string::npos; })) {
       return;
     }
     size_t end = buf.find("\r\n\r\n");
@@ -150,7 +152,8 @@ void TestUpstream::serve(int fd) {
       buf.erase(0, n);
     } else if (req.headers.count("transfer-encoding")) {
       size_t used = 0;
-      if (!read_until(fd, buf, 10000, [&](const std::string& b) { return (used = decode_chunked(b, req.body)) > 0; })) {
+      if (!read_until(fd, buf, 10000,
+                      [&](const std::string& b) { return (used = decode_chunked(b, req.body)) > 0; })) {
         return;
       }
       buf.erase(0, used);
@@ -190,7 +193,8 @@ void TestUpstream::serve(int fd) {
     } else if (path == "/close") {
       out = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 5\r\n\r\nclose";
     } else {
-      out = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(path.size()) + "\r\nX-Upstream: yes\r\n\r\n" + path;
+      out = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(path.size()) +
+            "\r\nX-Upstream: yes\r\n\r\n" + path;
     }
     for (size_t off = 0; off < out.size();) {
       ssize_t n = ::send(fd, out.data() + off, out.size() - off, MSG_NOSIGNAL);
@@ -213,7 +217,9 @@ Client::Client(uint16_t port) {
   connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
 }
 
-Client::~Client() { close(fd_); }
+Client::~Client() {
+  close(fd_);
+}
 
 bool Client::send(const std::string& bytes) {
   for (size_t off = 0; off < bytes.size();) {
@@ -247,7 +253,8 @@ Response Client::read(int timeout_ms, bool head_only) {
     buf_.erase(0, r.body.size());
   } else if (r.headers.count("transfer-encoding")) {
     size_t used = 0;
-    r.ok = read_until(fd_, buf_, timeout_ms, [&](const std::string& b) { return (used = decode_chunked(b, r.body)) > 0; });
+    r.ok = read_until(fd_, buf_, timeout_ms,
+                      [&](const std::string& b) { return (used = decode_chunked(b, r.body)) > 0; });
     buf_.erase(0, used);
   } else {
     read_until(fd_, buf_, timeout_ms, [](const std::string&) { return false; });

@@ -70,7 +70,8 @@ TEST_CASE("request head parsed in place, then the block is returned") {
 
 TEST_CASE("head split across many reads, byte by byte") {
   Fixture f;
-  std::string req = "POST /up HTTP/1.1\r\nHost: example\r\nContent-Length: 5\r\nX-Long: abcdefghij\r\n\r\nhello";
+  std::string req =
+      "POST /up HTTP/1.1\r\nHost: example\r\nContent-Length: 5\r\nX-Long: abcdefghij\r\n\r\nhello";
   ParseStatus st = ParseStatus::kNeedMore;
   for (char c : req) st = f.reader.feed(std::string(1, c));
   CHECK(st == ParseStatus::kMessageDone);
@@ -96,7 +97,8 @@ TEST_CASE("pipelined requests pause after each message") {
 TEST_CASE("chunked body decoded, chunk extensions ignored") {
   Fixture f;
   CHECK(f.reader.feed("POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n"
-                      "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: x\r\n\r\n") == ParseStatus::kMessageDone);
+                      "5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nTrailer: x\r\n\r\n") ==
+        ParseStatus::kMessageDone);
   CHECK(f.rec.chunked);
   CHECK(f.rec.body == "hello world");
   CHECK(f.rec.headers.size() == 2);  // trailers are not headers
@@ -177,7 +179,8 @@ TEST_CASE("smuggling shapes are refused with 400") {
   }
   // NUL inside a value (the literal above stops at the NUL).
   int status = 0;
-  CHECK(parse(std::string("GET / HTTP/1.1\r\nHost: a\r\nX-A: o\0ne\r\n\r\n", 39), &status) == ParseStatus::kError);
+  CHECK(parse(std::string("GET / HTTP/1.1\r\nHost: a\r\nX-A: o\0ne\r\n\r\n", 39), &status) ==
+        ParseStatus::kError);
   CHECK(status == 400);
 }
 

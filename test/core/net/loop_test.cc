@@ -13,7 +13,12 @@ using namespace mesh::net;
 TEST_CASE("post runs work on the loop thread, from another thread") {
   Loop loop;
   int ran = 0;
-  std::thread other([&] { loop.post([&] { ++ran; loop.stop(); }); });
+  std::thread other([&] {
+    loop.post([&] {
+      ++ran;
+      loop.stop();
+    });
+  });
   loop.run();
   other.join();
   CHECK(ran == 1);
@@ -67,7 +72,8 @@ void on_client_read(uv_stream_t* s, ssize_t n, const uv_buf_t*) {
   e->pool.release(e->block);
   e->block = nullptr;
   if (e->received.size() >= e->expect) {
-    for (uv_tcp_t* t : {&e->listener, &e->server, &e->client}) close_handle(reinterpret_cast<uv_handle_t*>(t), nullptr);
+    for (uv_tcp_t* t : {&e->listener, &e->server, &e->client})
+      close_handle(reinterpret_cast<uv_handle_t*>(t), nullptr);
     e->loop.stop();
   }
 }
@@ -96,11 +102,12 @@ TEST_CASE("listen with SO_REUSEPORT, connect, gathered writes echoed back") {
   // 3 MiB in three buffers: more than the kernel takes at once, so the writer queues.
   std::string a(1 << 20, 'a'), b(1 << 20, 'b'), c(1 << 20, 'c');
   e.expect = a.size() * 3;
-  uv_tcp_connect(&e.connect, &e.client, reinterpret_cast<sockaddr*>(&addr), [](uv_connect_t* req, int status) {
-    auto* e = static_cast<Echo*>(req->data);
-    REQUIRE(status == 0);
-    uv_read_start(reinterpret_cast<uv_stream_t*>(&e->client), on_alloc, on_client_read);
-  });
+  uv_tcp_connect(&e.connect, &e.client, reinterpret_cast<sockaddr*>(&addr),
+                 [](uv_connect_t* req, int status) {
+                   auto* e = static_cast<Echo*>(req->data);
+                   REQUIRE(status == 0);
+                   uv_read_start(reinterpret_cast<uv_stream_t*>(&e->client), on_alloc, on_client_read);
+                 });
   uv_buf_t bufs[3] = {uv_buf_init(a.data(), a.size()), uv_buf_init(b.data(), b.size()),
                       uv_buf_init(c.data(), c.size())};
   // Writing before the connection completes queues everything.
