@@ -275,3 +275,49 @@ TEST_CASE("duplicate objects are errors naming the first definition") {
   CHECK(diags.items()[1].format() ==
         "kube.yaml:5:1: Namespace/default/n: duplicate Namespace default/n: first defined at kube.yaml:1");
 }
+
+TEST_CASE("findings from YAML point at the fields the decoders recorded") {
+  ConfigSet config;
+  Diagnostics diags;
+  load_text(R"(apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: reviews}
+spec:
+  hosts: [reviews]
+  gateways: [mesh, edge]
+  http:
+  - route:
+    - destination:
+        host: reviews
+        subset: v9
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: reviews}
+spec:
+  host: reviews
+  subsets:
+  - name: v1
+    labels: {version: v1}
+---
+apiVersion: networking.istio.io/v1
+kind: Gateway
+metadata: {name: lonely}
+spec:
+  selector: {istio: ingressgateway}
+  servers:
+  - port: {number: 80, name: http, protocol: HTTP}
+    hosts: ["*"]
+)",
+            "net.yaml", {}, config, diags);
+  REQUIRE_MESSAGE(!diags.has_errors(), (diags.items().empty() ? "" : diags.items()[0].format()));
+  const auto lines = run(config);
+  INFO(dump(lines));
+  REQUIRE(lines.size() == 3);
+  CHECK(lines[0].starts_with("net.yaml:1:1: VirtualService/default/reviews: "));
+  CHECK(lines[0].find("spec.gateways[1]: warning: Gateway default/edge does not exist") != std::string::npos);
+  CHECK((lines[1].starts_with("net.yaml:9:") || lines[1].starts_with("net.yaml:10:")));
+  CHECK(lines[1].find("spec.http[0].route[0].destination.subset: warning: subset \"v9\" is not defined by "
+                      "DestinationRule default/reviews") != std::string::npos);
+  CHECK(lines[2].starts_with("net.yaml:22:1: Gateway/default/lonely: warning: no VirtualService binds"));
+}
