@@ -100,8 +100,11 @@ bool selects(const Labels& selector, const Labels& labels) {
 std::string resolve_host(std::string_view host, std::string_view ns) {
   if (host == "*" || host.find('.') != std::string_view::npos || is_ip(host)) return std::string(host);
   std::string out(host);
-  if (!ns.empty()) out += "." + std::string(ns);
-  out += ".";
+  if (!ns.empty()) {
+    out += '.';  // appended piecewise: "." + string trips GCC 12's -Wrestrict at -O3
+    out += ns;
+  }
+  out += '.';
   out += kDomainSuffix;
   return out;
 }
