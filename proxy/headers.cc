@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "core/policy/header_ops.h"
+
 namespace mesh::proxy {
 namespace {
 
@@ -41,25 +43,25 @@ bool named_by_connection(std::string_view connection, std::string_view name) {
   return false;
 }
 
-bool removed_by(const pc::HeaderOps* ops, std::string_view name) {
-  if (ops == nullptr || ops->empty()) return false;
-  for (const auto& r : ops->remove) {
-    if (net::iequals(name, r)) return true;
-  }
-  for (const auto& [n, v] : ops->set) {
-    if (net::iequals(name, n)) return true;
-  }
-  return false;
-}
-
 void append_header(std::string& out, std::string_view name, std::string_view value) {
   out.append(name).append(": ").append(value).append("\r\n");
 }
 
-void append_ops(std::string& out, const pc::HeaderOps* ops) {
-  if (ops == nullptr) return;
-  for (const auto& [n, v] : ops->set) append_header(out, n, v);
-  for (const auto& [n, v] : ops->add) append_header(out, n, v);
+// Istio's route and destination header operations, destination first (the route's win).
+struct HeaderOpsLevels {
+  const pc::HeaderOps* levels[2];
+  policy::LayeredHeaderOps ops;
+  HeaderOpsLevels(const pc::HeaderOps* route, const pc::HeaderOps* destination)
+      : levels{destination, route}, ops(levels) {}
+  HeaderOpsLevels(const HeaderOpsLevels&) = delete;
+  bool any() const { return (levels[0] && !levels[0]->empty()) || (levels[1] && !levels[1]->empty()); }
+};
+
+// The added and set headers; a Host from the ops yields to a rewrite's authority.
+void append_ops(std::string& out, const HeaderOpsLevels& ops, bool keep_host) {
+  ops.ops.for_each_added([&](std::string_view name, std::string_view value) {
+    if (keep_host || name != "host") append_header(out, name, value);
+  });
 }
 
 void append_number(std::string& out, uint64_t v) {
@@ -96,14 +98,18 @@ void append_request_id(std::string& out, uint64_t hi, uint64_t lo) {
 }  // namespace
 
 void build_upstream_request(const net::Http1Head& head, const RequestHeadContext& ctx, std::string& out) {
-  out.append(head.method_name).append(" ").append(head.url).append(" HTTP/1.1\r\n");
+  std::string_view path = ctx.path.empty() ? head.url : ctx.path;
+  out.append(head.method_name).append(" ").append(path).append(" HTTP/1.1\r\n");
+  HeaderOpsLevels ops(ctx.route_ops, ctx.destination_ops);
+  bool with_ops = ops.any();
   std::string_view connection = head.find("connection");
   std::string_view xff;
   bool has_proto = false, has_id = false;
   for (uint32_t i = 0; i < head.count; ++i) {
     std::string_view name = head.name(i);
     if (hop_by_hop(name) || (!connection.empty() && named_by_connection(connection, name))) continue;
-    if (removed_by(ctx.route_ops, name) || removed_by(ctx.destination_ops, name)) continue;
+    if (with_ops && ops.ops.drops(name)) continue;
+    if (!ctx.authority.empty() && name == "host") continue;
     if (name == "x-forwarded-for") {
       xff = head.value(i);
       continue;
@@ -117,8 +123,9 @@ void build_upstream_request(const net::Http1Head& head, const RequestHeadContext
   out.append(ctx.peer_ip).append("\r\n");
   if (!has_proto) append_header(out, "x-forwarded-proto", ctx.scheme);
   if (!has_id) append_request_id(out, ctx.random_hi, ctx.random_lo);
-  append_ops(out, ctx.route_ops);
-  append_ops(out, ctx.destination_ops);
+  if (!ctx.authority.empty()) append_header(out, "host", ctx.authority);
+  if (!ctx.path.empty()) append_header(out, "x-envoy-original-path", head.url);
+  if (with_ops) append_ops(out, ops, ctx.authority.empty());
   append_framing(out, ctx.framing, ctx.content_length);
   out.append("\r\n");
 }
@@ -128,6 +135,8 @@ void build_downstream_response(const net::Http1Head& head, const ResponseHeadCon
   append_number(out, static_cast<uint64_t>(head.status));
   out.append(" ").append(reason_phrase(head.status)).append("\r\n");
   std::string_view connection = head.find("connection");
+  HeaderOpsLevels ops(ctx.route_ops, ctx.destination_ops);
+  bool with_ops = ops.any();
   for (uint32_t i = 0; i < head.count; ++i) {
     std::string_view name = head.name(i);
     if (ctx.keep_content_length && name == "content-length") {
@@ -135,7 +144,7 @@ void build_downstream_response(const net::Http1Head& head, const ResponseHeadCon
       continue;
     }
     if (hop_by_hop(name) || (!connection.empty() && named_by_connection(connection, name))) continue;
-    if (removed_by(ctx.route_ops, name) || removed_by(ctx.destination_ops, name)) continue;
+    if (with_ops && ops.ops.drops(name)) continue;
     append_header(out, name, head.value(i));
   }
   if (ctx.upstream_service_ms >= 0) {
@@ -143,8 +152,8 @@ void build_downstream_response(const net::Http1Head& head, const ResponseHeadCon
     append_number(out, static_cast<uint64_t>(ctx.upstream_service_ms));
     out.append("\r\n");
   }
-  append_ops(out, ctx.route_ops);
-  append_ops(out, ctx.destination_ops);
+  if (with_ops) append_ops(out, ops, true);
+  out.append(ctx.extra_headers);
   append_framing(out, ctx.framing, ctx.content_length);
   if (ctx.close) {
     out.append("connection: close\r\n");
@@ -154,13 +163,15 @@ void build_downstream_response(const net::Http1Head& head, const ResponseHeadCon
   out.append("\r\n");
 }
 
-void build_local_reply(int status, std::string_view body, bool close, std::string& out) {
+void build_local_reply(int status, std::string_view body, bool close, std::string& out,
+                       std::string_view extra_headers) {
   out.append("HTTP/1.1 ");
   append_number(out, static_cast<uint64_t>(status));
   out.append(" ").append(reason_phrase(status)).append("\r\ncontent-length: ");
   append_number(out, body.size());
   out.append("\r\n");
   if (!body.empty()) out.append("content-type: text/plain\r\n");
+  out.append(extra_headers);
   if (close) out.append("connection: close\r\n");
   out.append("\r\n").append(body);
 }

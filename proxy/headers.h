@@ -22,6 +22,8 @@ struct RequestHeadContext {
   const pc::HeaderOps* route_ops = nullptr;
   const pc::HeaderOps* destination_ops = nullptr;
   uint64_t random_hi = 0, random_lo = 0;  // for a generated x-request-id
+  std::string_view path;                  // rewritten :path ("" = the request's)
+  std::string_view authority;             // rewritten Host ("" = the request's)
 };
 
 struct ResponseHeadContext {
@@ -33,12 +35,15 @@ struct ResponseHeadContext {
   int64_t upstream_service_ms = -1;  // -1: not from an upstream
   const pc::HeaderOps* route_ops = nullptr;
   const pc::HeaderOps* destination_ops = nullptr;
+  std::string_view extra_headers;  // "name: value\r\n" lines (CORS)
 };
 
 void build_upstream_request(const net::Http1Head& head, const RequestHeadContext& ctx, std::string& out);
 void build_downstream_response(const net::Http1Head& head, const ResponseHeadContext& ctx, std::string& out);
-// A response the proxy makes itself ("local reply"), with a text body.
-void build_local_reply(int status, std::string_view body, bool close, std::string& out);
+// A response the proxy makes itself ("local reply"), with a text body and any
+// extra "name: value\r\n" lines (CORS, Location).
+void build_local_reply(int status, std::string_view body, bool close, std::string& out,
+                       std::string_view extra_headers = {});
 std::string_view reason_phrase(int status);
 // "5\r\n" for a chunk of 5 bytes; returns the length written into buf (>= 19 bytes).
 size_t chunk_header(size_t len, char* buf);

@@ -28,6 +28,7 @@ RouteDecision route_request(const pc::RouteTable& table, const net::Http1Head& h
   request.headers = headers;
   route::RouteMatchResult match = route::match_route(*vhost, request);
   out.route = match.route;
+  out.match_index = match.match_index;
   if (out.route == nullptr) return out;
   if (const auto* fwd = std::get_if<pc::ForwardAction>(&out.route->action)) {
     if (!fwd->clusters.empty()) out.destination = &route::pick_weighted(*fwd, random);
