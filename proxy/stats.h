@@ -38,6 +38,8 @@ class Counter {
   X(upstream_cx_reused)           \
   X(upstream_rq_total)            \
   X(upstream_rq_timeout)          \
+  X(upstream_rq_mirrored)         \
+  X(upstream_rq_mirror_dropped)   \
   X(upstream_cx_protocol_error)   \
   X(flag_NR)                      \
   X(flag_UH)                      \
@@ -45,7 +47,13 @@ class Counter {
   X(flag_UC)                      \
   X(flag_UT)                      \
   X(flag_UPE)                     \
-  X(flag_DC)
+  X(flag_UO)                      \
+  X(flag_URX)                     \
+  X(flag_LR)                      \
+  X(flag_DI)                      \
+  X(flag_FI)                      \
+  X(flag_DC)                      \
+  X(access_log_dropped)
 
 struct WorkerStats {
 #define MESH_DECLARE_COUNTER(name) Counter name;
