@@ -5,6 +5,8 @@
 
 #include "core/net/http1.h"
 #include "core/net/tcp.h"
+#include "core/translate/translate.h"
+#include "proxy/config_watch.h"
 #include "proxy/headers.h"
 #include "proxy/proxy.h"
 #include "proxy/worker.h"
@@ -130,15 +132,27 @@ void Admin::run() {
     uv_signal_start(&sigint_, &Admin::on_signal, SIGINT);
     uv_signal_start(&sighup_, &Admin::on_signal, SIGHUP);
   }
+  if (!proxy_.options_.watch_paths.empty()) {
+    watch_ = std::make_unique<ConfigWatch>(loop_.get(), proxy_.options_.watch_paths,
+                                           proxy_.options_.watch_debounce_ms, [this] { reload("file change"); });
+  }
   loop_.run();
+}
+
+// SIGHUP and file changes: a config that fails validation is refused, the old one kept.
+void Admin::reload(const char* why) {
+  std::string error;
+  if (!proxy_.reload(error)) {
+    std::fprintf(stderr, "mesh proxy: reload refused, old config kept: %s\n", error.c_str());
+    return;
+  }
+  std::fprintf(stderr, "mesh proxy: config reloaded (%s)\n", why);
 }
 
 void Admin::on_signal(uv_signal_t* s, int signum) noexcept {
   auto* self = static_cast<Admin*>(s->data);
   if (signum == SIGHUP) {
-    std::string error;
-    if (!self->proxy_.reload(error))
-      std::fprintf(stderr, "mesh proxy: reload refused, old config kept: %s\n", error.c_str());
+    self->reload("SIGHUP");
     return;
   }
   self->start_drain(true);
@@ -189,13 +203,15 @@ void Admin::close_handles() {
     signals_open_ = false;
   }
   close(&tick_);
+  if (watch_) watch_->close();
   std::vector<AdminConn*> conns = conns_;
   for (AdminConn* c : conns) c->close();
 }
 
 void Admin::respond(bool health, std::string_view method, std::string_view path, int& status,
                     std::string& body, std::string& content_type) {
-  bool serving = !proxy_.draining() && proxy_.config_ != nullptr;
+  std::shared_ptr<const pc::ProxyConfig> config = proxy_.config();
+  bool serving = !proxy_.draining() && config != nullptr;
   if (health) {
     status = path == "/healthz/ready" ? (serving ? 200 : 503) : 404;
     body = status == 200 ? "" : (status == 503 ? "draining\n" : "");
@@ -211,6 +227,9 @@ void Admin::respond(bool health, std::string_view method, std::string_view path,
   } else if (p == "/stats/prometheus") {
     content_type = "text/plain; version=0.0.4";
     body = proxy_.prometheus_text();
+  } else if (p == "/config_dump") {
+    content_type = "application/json";
+    body = config ? translate::to_json(*config) + "\n" : "{}\n";
   } else if (p == "/quitquitquit" || p == "/drain") {
     if (method != "POST") {
       status = 405;
@@ -225,7 +244,7 @@ void Admin::respond(bool health, std::string_view method, std::string_view path,
     }
   } else {
     status = 404;
-    body = "admin endpoints: /ready /stats /stats/prometheus /drain /quitquitquit\n";
+    body = "admin endpoints: /ready /config_dump /stats /stats/prometheus /drain /quitquitquit\n";
   }
 }
 

@@ -5,6 +5,7 @@
 #include <uv.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +17,7 @@ namespace mesh::proxy {
 
 class Proxy;
 class AdminConn;
+class ConfigWatch;
 
 class Admin {
  public:
@@ -40,6 +42,7 @@ class Admin {
   static void on_connection(uv_stream_t* listener, int status) noexcept;
   static void on_signal(uv_signal_t* s, int signum) noexcept;
   static void on_tick(uv_timer_t* t) noexcept;
+  void reload(const char* why);
   void start_drain(bool exit_after);
   void finish();
   void close_handles();
@@ -56,6 +59,7 @@ class Admin {
   bool exiting_ = false;
   uint64_t deadline_ms_ = 0;
   std::vector<AdminConn*> conns_;
+  std::unique_ptr<ConfigWatch> watch_;  // reload on file change
 };
 
 }  // namespace mesh::proxy
