@@ -74,6 +74,7 @@ int run_proxy(ProxyCommandOptions& o) {
     std::fprintf(stderr, "%smesh proxy: config refused\n", error.c_str());
     return 1;
   }
+  o.proxy.watch_paths = o.files;
   proxy::Proxy p(o.proxy);
   p.set_reload_source([&o](std::string& err) { return load_config(o, err); });
   if (!p.start(config, error)) {
@@ -89,7 +90,7 @@ void add_proxy_command(CLI::App& app, Action& run) {
   auto o = std::make_shared<ProxyCommandOptions>();
   CLI::App* sub = app.add_subcommand("proxy", "Run the HTTP data plane (standalone, config from files)");
   sub->add_option("-c,--config", o->files,
-                  "Istio YAML and Kubernetes objects (files or directories); SIGHUP reloads")
+                  "Istio YAML and Kubernetes objects (files or directories); reloaded on change and on SIGHUP")
       ->expected(1, -1);
   sub->add_option("--listen", o->proxy.listen, "HTTP listener ADDR:PORT")->capture_default_str();
   sub->add_option("--route-table", o->proxy.route_table,
@@ -115,6 +116,8 @@ void add_proxy_command(CLI::App& app, Action& run) {
       ->capture_default_str();
   sub->add_option("--idle-timeout", o->idle_timeout_s, "Seconds an idle client connection is kept")
       ->capture_default_str();
+  sub->add_option("--access-log", o->proxy.access_log,
+                  "Access log in Envoy's default format: a file (appended to) or - for stdout; off when unset");
   sub->add_option("--connect-timeout", o->connect_timeout_s, "Default upstream connect timeout in seconds")
       ->capture_default_str();
   sub->callback([&run, o] { run = [o] { return run_proxy(*o); }; });

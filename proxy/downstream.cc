@@ -55,92 +55,6 @@ void Downstream::accept(Worker& worker, uv_stream_t* listener) {
   d->start_reading();
 }
 
-void Downstream::start_reading() {
-  if (!reading_ && !closing_ &&
-      uv_read_start(as_stream(&tcp_), &Downstream::on_alloc, &Downstream::on_read) == 0) {
-    reading_ = true;
-  }
-}
-
-void Downstream::stop_reading() {
-  if (reading_) uv_read_stop(as_stream(&tcp_));
-  reading_ = false;
-}
-
-void Downstream::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) noexcept {
-  *buf = static_cast<Downstream*>(h->data)->reader_.alloc();
-}
-
-void Downstream::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t*) noexcept {
-  auto* self = static_cast<Downstream*>(s->data);
-  if (self->closing_) return;
-  if (n > 0) {
-    if (!self->active_ && self->timer_mode_ == TimerMode::kIdle) {
-      self->set_timer(TimerMode::kHeaders, self->worker_.settings().request_header_timeout_ms);
-    }
-    self->in_process_ = true;  // callbacks must not re-enter the parser
-    net::ParseStatus st = self->reader_.on_data(static_cast<size_t>(n));
-    self->in_process_ = false;
-    self->process(st);
-    return;
-  }
-  self->reader_.on_no_data();
-  if (n == UV_ENOBUFS) {  // block full of pipelined requests: wait for the current one
-    self->stop_reading();
-    self->read_full_ = true;
-  } else if (n < 0) {
-    self->on_peer_closed();
-  }
-}
-
-void Downstream::on_peer_closed() {
-  if (active_ && !response_complete_) {
-    worker_.stats().flag_DC.add();
-    worker_.stats().downstream_rq_rx_reset.add();
-  }
-  close();
-}
-
-// Runs parse results, then any pipelined requests the finished stream unblocked.
-void Downstream::process(net::ParseStatus st) {
-  if (in_process_) return;
-  in_process_ = true;
-  for (;;) {
-    if (!handle_status(st) || closing_ || !next_pending_) break;
-    next_pending_ = false;
-    st = reader_.resume();
-  }
-  in_process_ = false;
-}
-
-bool Downstream::handle_status(net::ParseStatus st) {
-  switch (st) {
-    case net::ParseStatus::kNeedMore:
-    case net::ParseStatus::kMessageDone:
-      if (!active_ && reader_.mid_message() && timer_mode_ != TimerMode::kHeaders) {
-        set_timer(TimerMode::kHeaders, worker_.settings().request_header_timeout_ms);
-      }
-      return true;
-    case net::ParseStatus::kUpgrade:
-      // Protocol upgrades (WebSocket) are not tunnelled yet.
-      if (up_ != nullptr) up_->abort();
-      up_ = nullptr;
-      if (!response_started_) local_reply(501, "upgrade not supported\n", true);
-      close_after_flush();
-      return false;
-    case net::ParseStatus::kError:
-      worker_.stats().downstream_cx_protocol_error.add();
-      if (up_ != nullptr) up_->abort();
-      up_ = nullptr;
-      if (!response_started_) {
-        local_reply(reader_.error_status(), reader_.error_status() == 431 ? "" : "Bad Request", true);
-      }
-      close_after_flush();
-      return false;
-  }
-  return false;
-}
-
 int Downstream::on_head(const net::Http1Head& head) {
   worker_.stats().downstream_rq_total.add();
   set_timer(TimerMode::kOff, 0);
@@ -151,21 +65,30 @@ int Downstream::on_head(const net::Http1Head& head) {
     decision = route_request(*table, head, worker_.settings().listener_port, worker_.random());
   route_ = decision.route;
   if (route_ == nullptr) {
-    worker_.stats().flag_NR.add();
+    flag(kFlagNR);
     local_reply(404, "", false);
     return 0;
   }
+  if (!filter_request(head, decision)) dispatch(head, decision.destination);
+  return 0;
+}
+
+// The route's own action, once the filters let the request through.
+void Downstream::dispatch(const net::Http1Head& head, const pc::WeightedCluster* destination) {
   if (const auto* direct = std::get_if<pc::DirectResponseAction>(&route_->action)) {
     local_reply(static_cast<int>(direct->status), direct->body, false);
-    return 0;
+    return;
   }
-  if (decision.destination == nullptr) {
-    worker_.stats().flag_UH.add();
+  if (destination == nullptr) {
+    flag(kFlagUH);
     local_reply(503, "no healthy upstream", false);
-    return 0;
+    return;
   }
-  forward(head, *route_, *decision.destination);
-  return 0;
+  if (head.upgrade) {
+    start_tunnel(head, *destination);
+    return;
+  }
+  forward(head, *route_, *destination);
 }
 
 void Downstream::begin_stream(const net::Http1Head& head) {
@@ -182,6 +105,8 @@ void Downstream::begin_stream(const net::Http1Head& head) {
   bool has_body = head.chunked || head.content_length > 0;
   expect_continue_ = has_body && net::iequals(head.find("expect"), "100-continue");
   config_ = worker_.config();
+  filters_.reset();
+  log_begin(head);
 }
 
 void Downstream::forward(const net::Http1Head& head, const pc::Route& route,
@@ -195,7 +120,7 @@ void Downstream::forward(const net::Http1Head& head, const pc::Route& route,
     if (cluster->cluster->endpoints[i].healthy) pool = cluster->pools[i];
   }
   if (pool == nullptr) {
-    worker_.stats().flag_UH.add();
+    flag(kFlagUH);
     local_reply(503, "no healthy upstream", false);
     return;
   }
@@ -210,20 +135,28 @@ void Downstream::forward(const net::Http1Head& head, const pc::Route& route,
   ctx.destination_ops = &destination.request_headers;
   ctx.random_hi = worker_.random();
   ctx.random_lo = worker_.random();
+  ctx.path = filters_.path;
+  ctx.authority = filters_.authority;
   std::string& out = worker_.scratch();
   out.clear();
   build_upstream_request(head, ctx, out);
+  log_upstream_request(out, *pool);
   uv_buf_t b = uv_buf_init(out.data(), static_cast<unsigned>(out.size()));
   up_->write(&b, 1);
   upstream_sent_ms_ = uv_now(worker_.loop());
   const auto& fwd = std::get<pc::ForwardAction>(route.action);
+  start_mirrors(head, fwd, out);
   if (fwd.timeout && fwd.timeout->count() > 0) set_timer(TimerMode::kRoute, to_ms(*fwd.timeout));
   if (expect_continue_) writer_.write(kContinue);
+  release_held_body();
 }
 
 void Downstream::on_body(const char* data, size_t len) {
+  if (log_) log_->bytes_received += len;
+  if (filters_.delaying && hold_body(data, len)) return;
   if (local_ || up_ == nullptr || len == 0) return;
   write_body(request_framing_ == Framing::kChunked, data, len, true);
+  mirror_body(data, len);
   if (up_ != nullptr && up_->queued() > Upstream::kHighWater) {
     read_blocked_ = true;
     stop_reading();
@@ -237,12 +170,14 @@ void Downstream::write_body(bool chunked, const char* data, size_t len, bool to_
   if (chunked) bufs[n++] = uv_buf_init(header, static_cast<unsigned>(chunk_header(len, header)));
   bufs[n++] = uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(len));
   if (chunked) bufs[n++] = uv_buf_init(const_cast<char*>("\r\n"), 2);
+  if (!to_upstream && log_) log_->bytes_sent += len;
   bool ok = to_upstream ? up_->write(bufs, n) : writer_.write(bufs, n);
   if (!ok && !to_upstream) close();
 }
 
 void Downstream::on_message_complete() {
   request_complete_ = true;
+  if (mirrors_) mirrors_->end(request_framing_ == Framing::kChunked);
   if (up_ != nullptr && request_framing_ == Framing::kChunked) {
     uv_buf_t b = uv_buf_init(const_cast<char*>("0\r\n\r\n"), 5);
     up_->write(&b, 1);
@@ -273,6 +208,8 @@ int Downstream::on_upstream_head(const net::Http1Head& head) {
   ctx.upstream_service_ms = static_cast<int64_t>(uv_now(worker_.loop()) - upstream_sent_ms_);
   ctx.route_ops = route_ ? &route_->response_headers : nullptr;
   ctx.destination_ops = destination_ ? &destination_->response_headers : nullptr;
+  ctx.extra_headers = filters_.response_headers;
+  if (log_) log_->upstream_service_ms = ctx.upstream_service_ms;
   std::string& out = worker_.scratch();
   out.clear();
   build_downstream_response(head, ctx, out);
@@ -305,31 +242,31 @@ void Downstream::on_upstream_complete() {
 void Downstream::on_upstream_error(UpstreamError error) {
   up_ = nullptr;
   if (response_started_) {
-    worker_.stats().flag_UC.add();
+    flag(kFlagUC);
     close();
     return;
   }
   switch (error) {
     case UpstreamError::kConnectFailed:
     case UpstreamError::kConnectTimeout:
-      worker_.stats().flag_UF.add();
+      flag(kFlagUF);
       local_reply(
           503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
           false);
       break;
     case UpstreamError::kReset:
-      worker_.stats().flag_UC.add();
+      flag(kFlagUC);
       local_reply(
           503,
           "upstream connect error or disconnect/reset before headers. reset reason: connection termination",
           false);
       break;
     case UpstreamError::kProtocol:
-      worker_.stats().flag_UPE.add();
+      flag(kFlagUPE);
       local_reply(502, "upstream protocol error", false);
       break;
     case UpstreamError::kTimeout:
-      worker_.stats().flag_UT.add();
+      flag(kFlagUT);
       local_reply(504, "upstream request timeout", false);
       break;
   }
@@ -356,19 +293,21 @@ void Downstream::on_upstream_read_end() {
 }
 
 void Downstream::count_status(int status) {
+  if (log_) log_->status = status;
   WorkerStats& s = worker_.stats();
   Counter* c[] = {&s.downstream_rq_1xx, &s.downstream_rq_2xx, &s.downstream_rq_3xx, &s.downstream_rq_4xx,
                   &s.downstream_rq_5xx};
   if (status >= 100 && status < 600) c[status / 100 - 1]->add();
 }
 
-void Downstream::local_reply(int status, std::string_view body, bool close) {
+void Downstream::local_reply(int status, std::string_view body, bool close, std::string_view extra_headers) {
   count_status(status);
   response_started_ = response_complete_ = local_ = true;
   if (close || (expect_continue_ && !request_complete_)) keep_alive_ = false;
   std::string& out = worker_.scratch();
   out.clear();
-  build_local_reply(status, body, !keep_alive_, out);
+  build_local_reply(status, body, !keep_alive_, out, extra_headers);
+  if (log_) log_->bytes_sent += body.size();
   if (!writer_.write(out)) {
     this->close();
     return;
@@ -378,6 +317,7 @@ void Downstream::local_reply(int status, std::string_view body, bool close) {
 
 void Downstream::finish_stream() {
   set_timer(TimerMode::kOff, 0);
+  log_end();
   active_ = false;
   config_.reset();
   if (!keep_alive_ || !request_complete_ || worker_.draining()) {
@@ -434,6 +374,9 @@ void Downstream::on_timer(uv_timer_t* t) noexcept {
       self->local_reply(408, "request timeout", true);
       self->close_after_flush();
       return;
+    case TimerMode::kFaultDelay:
+      self->after_fault_delay();
+      return;
     case TimerMode::kRoute:
       self->worker_.stats().upstream_rq_timeout.add();
       if (self->up_ != nullptr) self->up_->abort();
@@ -450,6 +393,7 @@ void Downstream::on_write_done(void* p, int status) {
     self->close();
     return;
   }
+  if (self->tunnel_ != nullptr && self->writer_.queued() < kLowWater) self->tunnel_->client_drained();
   if (self->upstream_paused_ && self->up_ != nullptr && self->writer_.queued() < kLowWater) {
     self->upstream_paused_ = false;
     self->up_->resume_reading();
@@ -460,6 +404,10 @@ void Downstream::on_write_done(void* p, int status) {
 void Downstream::close() {
   if (closing_) return;
   closing_ = true;
+  if (active_) log_end();
+  if (mirrors_) mirrors_->abort();
+  if (tunnel_ != nullptr) tunnel_->detach();
+  tunnel_ = nullptr;
   if (up_ != nullptr) up_->abort();
   up_ = nullptr;
   config_.reset();

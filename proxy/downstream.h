@@ -13,14 +13,19 @@
 
 #include "core/net/http1.h"
 #include "core/net/tcp.h"
+#include "proxy/access_log.h"
+#include "proxy/filters.h"
 #include "proxy/headers.h"
+#include "proxy/mirror.h"
+#include "proxy/router.h"
+#include "proxy/tunnel.h"
 #include "proxy/upstream.h"
 
 namespace mesh::proxy {
 
 class Worker;
 
-class Downstream final : net::Http1Handler, UpstreamUser {
+class Downstream final : net::Http1Handler, UpstreamUser, TunnelPeer {
  public:
   static constexpr size_t kHighWater = 256 * 1024;
   static constexpr size_t kLowWater = 64 * 1024;
@@ -31,7 +36,7 @@ class Downstream final : net::Http1Handler, UpstreamUser {
   void close();
 
  private:
-  enum class TimerMode { kOff, kIdle, kHeaders, kRoute };
+  enum class TimerMode { kOff, kIdle, kHeaders, kRoute, kFaultDelay };
   explicit Downstream(Worker& worker);
   ~Downstream();
 
@@ -47,8 +52,30 @@ class Downstream final : net::Http1Handler, UpstreamUser {
   void on_body(const char* data, size_t len) override;
   void on_message_complete() override;
 
+  // Route filters (downstream_filters.cc): fault, CORS, redirect, rewrite.
+  bool filter_request(const net::Http1Head& head, const RouteDecision& decision);
+  bool filter_route(const net::Http1Head& head);
+  void after_fault_delay();
+  bool hold_body(const char* data, size_t len);
+  void release_held_body();
+  void start_mirrors(const net::Http1Head& head, const pc::ForwardAction& forward, const std::string& request);
+  void mirror_body(const char* data, size_t len);
+  void flag(ResponseFlag f);
+  // Upgrade tunnels (downstream_tunnel.cc).
+  void start_tunnel(const net::Http1Head& head, const pc::WeightedCluster& destination);
+  void enter_tunnel();
+  void tunnel_read(ssize_t n);
+  net::Writer& tunnel_client_writer() override { return writer_; }
+  void tunnel_pause_client(bool pause) override;
+  void tunnel_response(int status) override;
+  void tunnel_ended() override;
+  void log_begin(const net::Http1Head& head);
+  void log_upstream_request(const std::string& request, const EndpointPool& pool);
+  void log_end();
+
   // Forwarding.
   void begin_stream(const net::Http1Head& head);
+  void dispatch(const net::Http1Head& head, const pc::WeightedCluster* destination);
   void forward(const net::Http1Head& head, const pc::Route& route, const pc::WeightedCluster& destination);
   void write_body(bool chunked, const char* data, size_t len, bool to_upstream);
   int on_upstream_head(const net::Http1Head& head) override;
@@ -60,7 +87,7 @@ class Downstream final : net::Http1Handler, UpstreamUser {
   void on_upstream_read_end() override;
 
   // Ending.
-  void local_reply(int status, std::string_view body, bool close);
+  void local_reply(int status, std::string_view body, bool close, std::string_view extra_headers = {});
   void count_status(int status);
   void finish_stream();
   void close_after_flush();
@@ -106,6 +133,11 @@ class Downstream final : net::Http1Handler, UpstreamUser {
   bool head_request_ = false;
   bool expect_continue_ = false;
   bool upstream_paused_ = false;
+  FilterState filters_;
+  std::unique_ptr<RequestLog> log_;  // set while access logging is on
+  std::unique_ptr<Mirrors> mirrors_;  // set once a route mirrors
+  Tunnel* tunnel_ = nullptr;          // an upgrade request's upstream side
+  bool tunnelling_ = false;           // the client's bytes go to tunnel_ unparsed
 };
 
 }  // namespace mesh::proxy

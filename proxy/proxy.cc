@@ -1,6 +1,11 @@
 #include "proxy/proxy.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 
 #include "core/net/tcp.h"
@@ -17,8 +22,9 @@ Proxy::~Proxy() {
       if (!w->finished()) w->stop();
     }
   }
-  workers_.clear();  // joins, closes each loop
+  workers_.clear();  // joins, closes each loop (and flushes their access logs)
   admin_.reset();
+  if (access_log_fd_ > 2) ::close(access_log_fd_);
 }
 
 namespace {
@@ -34,7 +40,10 @@ bool resolve(const std::string& host, int port, sockaddr_storage& out, std::stri
 }  // namespace
 
 bool Proxy::start(std::shared_ptr<const pc::ProxyConfig> config, std::string& error) {
-  config_ = config;
+  {
+    std::lock_guard<std::mutex> lock(config_mu_);
+    config_ = config;
+  }
   std::string host;
   uint16_t port = 0;
   sockaddr_storage addr{};
@@ -42,6 +51,7 @@ bool Proxy::start(std::shared_ptr<const pc::ProxyConfig> config, std::string& er
     if (error.empty()) error = "--listen wants ADDR:PORT, got '" + options_.listen + "'";
     return false;
   }
+  if (!open_access_log(error)) return false;
   int n = options_.concurrency > 0 ? options_.concurrency : 1;
   for (int i = 0; i < n; ++i) {
     WorkerSettings s;
@@ -50,6 +60,7 @@ bool Proxy::start(std::shared_ptr<const pc::ProxyConfig> config, std::string& er
     s.idle_timeout_ms = options_.idle_timeout_ms;
     s.connect_timeout_ms = options_.connect_timeout_ms;
     s.listener_port = port;
+    s.access_log_fd = access_log_fd_;
     auto w = std::make_unique<Worker>(i, s, config);
     int rc = w->listen(reinterpret_cast<const sockaddr*>(&addr));
     if (rc != 0) {
@@ -79,6 +90,20 @@ bool Proxy::start(std::shared_ptr<const pc::ProxyConfig> config, std::string& er
   for (auto& w : workers_) w->start();
   started_ = true;
   write_ready_file();
+  return true;
+}
+
+bool Proxy::open_access_log(std::string& error) {
+  if (options_.access_log.empty()) return true;
+  if (options_.access_log == "-") {
+    access_log_fd_ = STDOUT_FILENO;
+    return true;
+  }
+  access_log_fd_ = ::open(options_.access_log.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+  if (access_log_fd_ < 0) {
+    error = "--access-log " + options_.access_log + ": " + std::strerror(errno);
+    return false;
+  }
   return true;
 }
 
@@ -114,7 +139,10 @@ void Proxy::shutdown() {
 }
 
 void Proxy::update_config(std::shared_ptr<const pc::ProxyConfig> config) {
-  config_ = config;
+  {
+    std::lock_guard<std::mutex> lock(config_mu_);
+    config_ = config;
+  }
   for (auto& w : workers_) w->set_config(config);
 }
 

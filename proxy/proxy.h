@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,9 @@ struct ProxyOptions {
   uint64_t idle_timeout_ms = 3'600'000;
   uint64_t connect_timeout_ms = 10'000;
   bool handle_signals = true;  // SIGTERM/SIGINT drain, SIGHUP reloads
+  std::string access_log;      // "": off; "-": stdout; else a file, appended to
+  std::vector<std::string> watch_paths;  // config files/directories: reload when they change
+  uint64_t watch_debounce_ms = 100;
 };
 
 // Builds a fresh config (e.g. from files); returns nullptr and sets `error` on failure.
@@ -57,6 +61,10 @@ class Proxy {
   uint16_t admin_port() const;
   uint16_t health_port() const;
   bool draining() const { return draining_.load(); }
+  std::shared_ptr<const pc::ProxyConfig> config() const {
+    std::lock_guard<std::mutex> lock(config_mu_);
+    return config_;
+  }
   std::string stats_text() const;
   std::string prometheus_text() const;
   uint64_t counter(const std::string& name) const;
@@ -66,16 +74,19 @@ class Proxy {
  private:
   friend class Admin;
   void begin_drain();
+  bool open_access_log(std::string& error);
   void write_ready_file();
 
   ProxyOptions options_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<Admin> admin_;
   ConfigSource reload_;
+  mutable std::mutex config_mu_;  // config_ is read by the admin thread, set by reloads
   std::shared_ptr<const pc::ProxyConfig> config_;
   uint16_t port_ = 0;
   std::atomic<bool> draining_{false};
   bool started_ = false;
+  int access_log_fd_ = -1;
 };
 
 }  // namespace mesh::proxy

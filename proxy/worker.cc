@@ -4,6 +4,7 @@
 
 #include "core/net/tcp.h"
 #include "proxy/downstream.h"
+#include "proxy/mirror.h"
 
 namespace mesh::proxy {
 
@@ -11,11 +12,13 @@ Worker::Worker(int index, WorkerSettings settings, std::shared_ptr<const pc::Pro
     : index_(index), settings_(std::move(settings)), rng_(0x9e3779b97f4a7c15ull * (index + 1) ^ uv_hrtime()) {
   apply_config(std::move(config));
   scratch_.reserve(4096);
+  if (settings_.access_log_fd >= 0) access_log_ = std::make_unique<AccessLogWriter>(loop_.get(), settings_.access_log_fd);
 }
 
 Worker::~Worker() {
   join();
   close_listener();
+  if (access_log_) access_log_->shutdown();
   // Idle pooled connections and handles left by stop() are closed by now; the loop
   // closes cleanly only if every handle went through its close callback.
   loop_.close();
@@ -124,6 +127,14 @@ void Worker::remove(Downstream* d) {
   maybe_finish();
 }
 
+void Worker::remove_shadow(Shadow* s) {
+  auto it = std::find(shadows_.begin(), shadows_.end(), s);
+  if (it != shadows_.end()) {
+    *it = shadows_.back();
+    shadows_.pop_back();
+  }
+}
+
 void Worker::close_listener() {
   if (listening_) net::close_handle(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
   listening_ = false;
@@ -155,6 +166,8 @@ void Worker::stop() {
 
 void Worker::maybe_finish() {
   if (!draining_ || !downstreams_.empty()) return;
+  std::vector<Shadow*> shadows = shadows_;  // mirrors are best effort: they do not hold up a drain
+  for (Shadow* s : shadows) s->abort();
   // Idle upstream connections go too, then the loop ends once their handles closed.
   for (auto& [key, pool] : pools_) {
     std::vector<Upstream*> idle = pool->idle;

@@ -15,12 +15,14 @@
 #include "core/net/buffer_pool.h"
 #include "core/net/loop.h"
 #include "core/proxyconfig/proxy_config.h"
+#include "proxy/access_log.h"
 #include "proxy/stats.h"
 #include "proxy/upstream.h"
 
 namespace mesh::proxy {
 
 class Downstream;
+class Shadow;
 
 struct WorkerSettings {
   std::string route_table;  // the listener's route table; "" = the config's first
@@ -66,9 +68,13 @@ class Worker {
   ClusterState* cluster(std::string_view name);
   uint64_t random();
   std::string& scratch() { return scratch_; }
+  AccessLogWriter* access_log() { return access_log_.get(); }  // nullptr: logging off
 
   void add(Downstream* d);
   void remove(Downstream* d);
+  // Mirrored requests outlive their downstream; stop() and drain abort them.
+  void add_shadow(Shadow* s) { shadows_.push_back(s); }
+  void remove_shadow(Shadow* s);
 
  private:
   static void on_connection(uv_stream_t* listener, int status) noexcept;
@@ -92,10 +98,12 @@ class Worker {
   std::unordered_map<std::string_view, ClusterState> clusters_;  // views into config_
   std::unordered_map<std::string, std::unique_ptr<EndpointPool>> pools_;
   std::vector<Downstream*> downstreams_;
+  std::vector<Shadow*> shadows_;
   bool draining_ = false;
   bool stopping_ = false;
   uint64_t rng_;
   std::string scratch_;
+  std::unique_ptr<AccessLogWriter> access_log_;
 };
 
 }  // namespace mesh::proxy
