@@ -1,9 +1,8 @@
 // libFuzzer target: arbitrary bytes through the HTTP/1 codec as the proxy uses
 // it. The first byte picks the direction (requests from clients, responses
 // from upstreams) and how the input is cut into reads; every head that parses
-// is serialised the way the proxy forwards it, with a rewrite and header ops,
-// and a redirect Location and CORS decision are computed from it. Any crash,
-// sanitizer report or hang is a bug.
+// is serialised the way the proxy forwards it, with a rewritten path and
+// layered header ops. Any crash, sanitizer report or hang is a bug.
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -11,7 +10,6 @@
 
 #include "core/net/buffer_pool.h"
 #include "core/net/http1.h"
-#include "proxy/filters.h"
 #include "proxy/headers.h"
 
 namespace {
@@ -40,11 +38,6 @@ class Sink final : public net::Http1Handler {
       ctx.destination_ops = &destination;
       ctx.path = head.url.size() % 2 ? std::string_view("/rewritten") : std::string_view();
       proxy::build_upstream_request(head, ctx, out_);
-      proxy::OwnedHead copy;
-      copy.assign(head);
-      pc::RedirectAction redirect;
-      proxy::FilterReply reply;
-      proxy::redirect_reply(redirect, copy.head(), 8080, reply);
     } else {
       proxy::ResponseHeadContext ctx;
       ctx.framing = proxy::Framing::kChunked;
