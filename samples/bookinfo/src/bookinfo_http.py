@@ -117,65 +117,63 @@ def log(line):
         print(stamp, line, flush=True)
 
 
-def _handler_class(app):
-    class Handler(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-        server_version = "bookinfo-" + app.name
+class AppHandler(http.server.BaseHTTPRequestHandler):
+    """Hands each request to `app` (set by a subclass) and logs it in one line."""
+    app = None
+    protocol_version = "HTTP/1.1"
 
-        def do_GET(self):
-            self._serve()
+    def do_GET(self):
+        self._serve()
 
-        do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
+    do_HEAD = do_POST = do_PUT = do_DELETE = do_PATCH = do_GET
 
-        def _serve(self):
-            started = time.monotonic()
-            request = self._read_request()
-            if request is None:
-                response = json_response({"error": "request body must have a Content-Length up to 64 KiB"}, 411)
-                self.close_connection = True
-            else:
-                response = self._respond_to(request)
-            self._send(response)
-            elapsed_ms = (time.monotonic() - started) * 1000
-            log('%s %s %s %d %.0fms request-id=%s' % (app.name, self.command, self.path, response.status,
-                                                        elapsed_ms, self.headers.get("x-request-id", "-")))
+    def _serve(self):
+        started = time.monotonic()
+        request = self._read_request()
+        if request is None:
+            response = json_response({"error": "request body must have a Content-Length up to 64 KiB"}, 411)
+            self.close_connection = True
+        else:
+            response = self._respond_to(request)
+        self._send(response)
+        elapsed_ms = (time.monotonic() - started) * 1000
+        log("%s %s %s %d %.0fms request-id=%s" % (self.app.name, self.command, self.path, response.status,
+                                                    elapsed_ms, self.headers.get("x-request-id", "-")))
 
-        def _read_request(self):
-            if "transfer-encoding" in self.headers:
-                return None
-            try:
-                length = int(self.headers.get("content-length", "0"))
-            except ValueError:
-                return None
-            if not 0 <= length <= MAX_BODY_BYTES:
-                return None
-            url = urllib.parse.urlsplit(self.path)
-            query = {k: v[0] for k, v in urllib.parse.parse_qs(url.query).items()}
-            return Request(self.command, url.path, query, self.headers, self.rfile.read(length))
+    def _read_request(self):
+        if "transfer-encoding" in self.headers:
+            return None
+        try:
+            length = int(self.headers.get("content-length", "0"))
+        except ValueError:
+            return None
+        if not 0 <= length <= MAX_BODY_BYTES:
+            return None
+        url = urllib.parse.urlsplit(self.path)
+        query = {k: v[0] for k, v in urllib.parse.parse_qs(url.query).items()}
+        return Request(self.command, url.path, query, self.headers, self.rfile.read(length))
 
-        def _respond_to(self, request):
-            try:
-                return app.handle(request)
-            except Exception:  # a bug in a handler answers 500, the server keeps running
-                traceback.print_exc(file=sys.stderr)
-                return json_response({"error": "internal error"}, 500)
+    def _respond_to(self, request):
+        try:
+            return self.app.handle(request)
+        except Exception:  # a bug in a handler answers 500, the server keeps running
+            traceback.print_exc(file=sys.stderr)
+            return json_response({"error": "internal error"}, 500)
 
-        def _send(self, response):
-            self.send_response(response.status)
-            self.send_header("Content-Type", response.content_type)
-            self.send_header("Content-Length", str(len(response.body)))
-            for name, value in response.headers:
-                self.send_header(name, value)
-            if self.close_connection:
-                self.send_header("Connection", "close")
-            self.end_headers()
-            if self.command != "HEAD":
-                self.wfile.write(response.body)
+    def _send(self, response):
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        for name, value in response.headers:
+            self.send_header(name, value)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(response.body)
 
-        def log_message(self, format, *args):
-            pass  # _serve writes the one line per request
-
-    return Handler
+    def log_message(self, format, *args):
+        pass  # _serve writes the one line per request
 
 
 def _make_server(app):
@@ -189,7 +187,8 @@ def _make_server(app):
         address_family = socket.AF_INET6 if ":" in address else socket.AF_INET
 
     try:
-        return Server((address, port), _handler_class(app))
+        handler = type("Handler", (AppHandler,), {"app": app, "server_version": "bookinfo-" + app.name})
+        return Server((address, port), handler)
     except OSError as e:
         sys.exit("%s: cannot listen on %s:%d: %s" % (app.name, address, port, e.strerror))
 
