@@ -58,8 +58,14 @@ class Service:
         self.log_path = log_path
         with open(log_path, "w") as log:
             self.proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
-        self.port = int(poll(self._bound_port, script + " to listen"))
-        self.url = "http://127.0.0.1:%d" % self.port
+        self._url = None
+
+    @property
+    def url(self):
+        """Waits for the service to listen: start several, then ask, and they start in parallel."""
+        if self._url is None:
+            self._url = "http://127.0.0.1:%s" % poll(self._bound_port, self.script + " to listen")
+        return self._url
 
     def log(self):
         with open(self.log_path) as f:
@@ -94,6 +100,10 @@ class Services:
         """SIGTERM each one; True when every service exited 0 by itself."""
         clean = True
         for service in self.started:
+            try:
+                service.url  # SIGTERM before the handler is installed would not be a clean stop
+            except AssertionError:
+                clean = False
             if service.proc.poll() is None:
                 service.proc.send_signal(signal.SIGTERM)
         for service in self.started:
@@ -177,12 +187,13 @@ def stars_in(body):
 
 
 def test_each_reviews_version_on_the_page(run):
-    details = run.start("details.py")
-    ratings = run.start("ratings.py")
-    for version, colors in (("v1", []), ("v2", ["black", "black"]), ("v3", ["red", "red"])):
-        reviews = run.start("reviews.py", REVIEWS_VERSION=version, RATINGS_URL=ratings.url)
-        productpage = run.start("productpage.py", DETAILS_URL=details.url, REVIEWS_URL=reviews.url,
-                                RATINGS_URL=ratings.url)
+    details, ratings = run.start("details.py"), run.start("ratings.py")
+    stars = {"v1": [], "v2": ["black", "black"], "v3": ["red", "red"]}
+    reviews_of = {v: run.start("reviews.py", REVIEWS_VERSION=v, RATINGS_URL=ratings.url) for v in stars}
+    page_of = {v: run.start("productpage.py", DETAILS_URL=details.url, REVIEWS_URL=reviews_of[v].url,
+                            RATINGS_URL=ratings.url) for v in stars}
+    for version, colors in stars.items():
+        productpage, reviews = page_of[version], reviews_of[version]
         body = page(productpage)
         for text in ("The Comedy of Errors", "William Shakespeare", "1234567890", "Reviewer1", "Reviewer2"):
             check(text in body, "%s: the page shows %r" % (version, text))
@@ -262,26 +273,36 @@ def check_logout(productpage, details, cookie):
 
 
 def test_backends_down(run):
-    details, ratings = run.start("details.py"), run.start("ratings.py")
     down = closed_port_url()
-    productpage = run.start("productpage.py", DETAILS_URL=details.url, REVIEWS_URL=down)
-    body = page(productpage)
-    check(REVIEWS_DOWN in body and "William Shakespeare" in body, "reviews down: apology, details still shown")
-    status, body, _ = request(productpage.url, "/api/v1/products/0/reviews")
-    check(status == 503 and json.loads(body)["error"] == REVIEWS_DOWN, "api reviews down: %d %s" % (status, body))
-    reviews = run.start("reviews.py", REVIEWS_VERSION="v1")
-    body = page(run.start("productpage.py", DETAILS_URL=down, REVIEWS_URL=reviews.url))
-    check(DETAILS_DOWN in body and "Reviewer1" in body, "details down: apology, reviews still shown")
-    aborting = Fake(answers({"error": "fault filter abort"}, 500))
+    aborting = Fake(answers({"error": "fault filter abort"}, 500))  # like a fault-injection abort
     try:
-        for version, ratings_url in (("v2", down), ("v3", aborting.url)):
-            reviews = run.start("reviews.py", REVIEWS_VERSION=version, RATINGS_URL=ratings_url)
-            body = page(run.start("productpage.py", DETAILS_URL=details.url, REVIEWS_URL=reviews.url))
-            check(body.count(RATINGS_DOWN) == 2 and not stars_in(body), version + ": ratings unavailable, no stars")
-            check("Reviewer2" in body and REVIEWS_DOWN not in body, version + ": the reviews themselves still show")
+        details = run.start("details.py")
+        reviews_v1 = run.start("reviews.py", REVIEWS_VERSION="v1")
+        # reviews v2 finds ratings down; v3 gets a 500 from it.
+        no_ratings = [run.start("reviews.py", REVIEWS_VERSION="v2", RATINGS_URL=down),
+                      run.start("reviews.py", REVIEWS_VERSION="v3", RATINGS_URL=aborting.url)]
+        no_reviews = run.start("productpage.py", DETAILS_URL=details.url, REVIEWS_URL=down)
+        no_details = run.start("productpage.py", DETAILS_URL=down, REVIEWS_URL=reviews_v1.url)
+        pages = [run.start("productpage.py", DETAILS_URL=details.url, REVIEWS_URL=r.url) for r in no_ratings]
+        check_reviews_and_details_down(no_reviews, no_details)
+        for productpage in pages:
+            body = page(productpage)
+            check(body.count(RATINGS_DOWN) == 2 and not stars_in(body), "ratings unavailable, no stars: " + body)
+            check("Reviewer2" in body and REVIEWS_DOWN not in body, "the reviews themselves still show")
         check(len(aborting.requests) == 1, "reviews calls ratings once per request: %d" % len(aborting.requests))
     finally:
         aborting.close()
+
+
+def check_reviews_and_details_down(no_reviews, no_details):
+    body = page(no_reviews)
+    check(REVIEWS_DOWN in body and "William Shakespeare" in body, "reviews down: apology, details still shown")
+    status, body, _ = request(no_reviews.url, "/api/v1/products/0/reviews")
+    check(status == 503 and json.loads(body)["error"] == REVIEWS_DOWN, "api reviews down: %d %s" % (status, body))
+    body = page(no_details)
+    check(DETAILS_DOWN in body and "Reviewer1" in body, "details down: apology, reviews still shown")
+    status, body, _ = request(no_details.url, "/api/v1/products/0")
+    check(status == 503 and json.loads(body)["error"] == DETAILS_DOWN, "api details down: %d %s" % (status, body))
 
 
 def test_reviews_retried_once(run):
@@ -289,10 +310,11 @@ def test_reviews_retried_once(run):
     broken = Fake(answers({"error": "always"}, 500))
     try:
         details = run.start("details.py")
-        body = page(run.start("productpage.py", DETAILS_URL=details.url, REVIEWS_URL=flaky.url))
+        recovers = run.start("productpage.py", DETAILS_URL=details.url, REVIEWS_URL=flaky.url)
+        productpage = run.start("productpage.py", DETAILS_URL=details.url, REVIEWS_URL=broken.url)
+        body = page(recovers)
         check("from the fake" in body and REVIEWS_DOWN not in body, "the retry's answer is shown")
         check([p for p, _ in flaky.requests] == ["/reviews/0"] * 2, "one retry: %s" % flaky.requests)
-        productpage = run.start("productpage.py", DETAILS_URL=details.url, REVIEWS_URL=broken.url)
         check(REVIEWS_DOWN in page(productpage), "both attempts fail: apology")
         check(len(broken.requests) == 2, "exactly one retry, not more: %d" % len(broken.requests))
         status, _, _ = request(productpage.url, "/api/v1/products/0/reviews")
@@ -353,22 +375,23 @@ def test_timeouts(run):
     try:
         details = run.start("details.py")
         productpage = run.start("productpage.py", DETAILS_URL=details.url, REVIEWS_URL=never, REVIEWS_TIMEOUT="0.4")
+        reviews = run.start("reviews.py", REVIEWS_VERSION="v2", RATINGS_URL=never, RATINGS_TIMEOUT="0.3")
+        defaults = (run.start("productpage.py", DETAILS_URL=details.url, REVIEWS_URL=never),
+                    run.start("reviews.py", REVIEWS_VERSION="v3", RATINGS_URL=never))
         body, took = timed(lambda: page(productpage))
         check(REVIEWS_DOWN in body and 0.75 <= took < 5, "two 0.4 s attempts, then the apology: %.2fs" % took)
         check("reviews attempt 2/2 failed: timed out after 0.4s" in productpage.log(), "timeouts are logged")
-        reviews = run.start("reviews.py", REVIEWS_VERSION="v2", RATINGS_URL=never, RATINGS_TIMEOUT="0.3")
         (status, body, _), took = timed(lambda: request(reviews.url, "/reviews/0"))
         check(status == 200 and RATINGS_DOWN in body and 0.28 <= took < 5, "ratings timeout: %.2fs" % took)
-        check_default_timeouts(run, details, never)
+        check_default_timeouts(*defaults)
     finally:
         hanging.close()
 
 
-def check_default_timeouts(run, details, never):
+def check_default_timeouts(productpage, reviews_v3):
     """The tutorial's delay step relies on these: productpage gives reviews 3 s and one
     retry (6 s); reviews v3 gives ratings 2.5 s. Both run at once to keep the test short."""
-    productpage = run.start("productpage.py", DETAILS_URL=details.url, REVIEWS_URL=never)
-    reviews_v3 = run.start("reviews.py", REVIEWS_VERSION="v3", RATINGS_URL=never)
+    productpage.url, reviews_v3.url  # listening before the clocks start
     took = {}
     calls = [threading.Thread(target=lambda: took.update(page=timed(lambda: page(productpage))))]
     calls.append(threading.Thread(target=lambda: took.update(v3=timed(lambda: request(reviews_v3.url, "/reviews/0")))))
@@ -397,6 +420,8 @@ def run_test(test, tmp):
 
 
 def main():
+    # Killed by the test runner's timeout: unwind, so every service is stopped.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit("terminated"))
     with tempfile.TemporaryDirectory(prefix="bookinfo-apps-") as tmp:
         for test in (test_each_reviews_version_on_the_page, test_manifest_commands,
                      test_login_forwards_user_and_trace_headers, test_backends_down, test_reviews_retried_once,
