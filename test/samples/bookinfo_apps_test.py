@@ -404,6 +404,20 @@ def check_default_timeouts(productpage, reviews_v3):
     check(RATINGS_DOWN in v3_body and 2.45 <= v3_took < 7, "reviews v3: 2.5 s on ratings: %.2fs" % v3_took)
 
 
+def test_bad_configuration(run):
+    """A wrong env setting stops the service at once with a message naming the variable."""
+    cases = [("productpage.py", {"DETAILS_URL": "details:9080"}, "DETAILS_URL must be an http://host[:port] URL"),
+             ("productpage.py", {"REVIEWS_TIMEOUT": "3s"}, "REVIEWS_TIMEOUT must be a number of seconds"),
+             ("reviews.py", {"REVIEWS_VERSION": "v4"}, "REVIEWS_VERSION must be one of v1, v2, v3"),
+             ("ratings.py", {"PORT": "http"}, "PORT must be a number")]
+    for script, env, message in cases:
+        full_env = dict(os.environ, BIND_ADDRESS="127.0.0.1", PORT="0")
+        full_env.update(env)
+        result = subprocess.run([sys.executable, os.path.join(SRC, script)], env=full_env, capture_output=True,
+                                text=True, timeout=30)
+        check(result.returncode == 1 and message in result.stderr, "%s %s: %s" % (script, env, result))
+
+
 def run_test(test, tmp):
     run = Services(os.path.join(tmp, test.__name__))
     os.mkdir(run.tmp)
@@ -425,7 +439,7 @@ def main():
     with tempfile.TemporaryDirectory(prefix="bookinfo-apps-") as tmp:
         for test in (test_each_reviews_version_on_the_page, test_manifest_commands,
                      test_login_forwards_user_and_trace_headers, test_backends_down, test_reviews_retried_once,
-                     test_timeouts):
+                     test_timeouts, test_bad_configuration):
             started = time.monotonic()
             run_test(test, tmp)
             print("ok %s (%.1fs)" % (test.__name__, time.monotonic() - started))

@@ -234,7 +234,15 @@ class Reply:
 
 def service_url(env_name, default):
     """The base URL of a peer: the Kubernetes service name unless the env overrides it."""
-    return os.environ.get(env_name, default).rstrip("/")
+    url = os.environ.get(env_name, default).rstrip("/")
+    try:
+        parts = urllib.parse.urlsplit(url)
+        valid = parts.scheme == "http" and parts.hostname and parts.port != 0
+    except ValueError:  # a port that is not a number
+        valid = False
+    if not valid:
+        sys.exit("%s must be an http://host[:port] URL, got %r" % (env_name, url))
+    return url
 
 
 def env_seconds(name, default):
@@ -255,7 +263,7 @@ def fetch(url, headers, timeout):
         return Reply(response.status, response.read())
     except socket.timeout:
         return Reply(0, error="timed out after %gs" % timeout)
-    except (OSError, http.client.HTTPException) as e:
+    except (OSError, http.client.HTTPException, ValueError) as e:  # ValueError: a header http.client refuses
         return Reply(0, error=str(e) or type(e).__name__)
     finally:
         connection.close()
