@@ -13,6 +13,7 @@
 
 #include "core/net/http1.h"
 #include "core/net/tcp.h"
+#include "proxy/forward.h"
 #include "proxy/headers.h"
 #include "proxy/upstream.h"
 
@@ -29,6 +30,9 @@ class Downstream final : net::Http1Handler, UpstreamUser {
   // No request in progress: safe to close when draining.
   bool idle() const { return !active_ && !reader_.mid_message(); }
   void close();
+  // A request queued for a connection (tcp.maxConnections): can it go now, and go.
+  static bool can_resume(const Downstream& d);
+  void resume_forward();
 
  private:
   enum class TimerMode { kOff, kIdle, kHeaders, kRoute };
@@ -47,9 +51,24 @@ class Downstream final : net::Http1Handler, UpstreamUser {
   void on_body(const char* data, size_t len) override;
   void on_message_complete() override;
 
-  // Forwarding.
+  // Forwarding: attempts, retries, queueing (forward.cc).
   void begin_stream(const net::Http1Head& head);
   void forward(const net::Http1Head& head, const pc::Route& route, const pc::WeightedCluster& destination);
+  void hash_request(const net::Http1Head& head, const model::ConsistentHashLB& config);
+  void start_attempt();
+  void queue_for_connection();
+  void attach(Upstream* up);
+  void report_outcome(uint32_t status, std::optional<policy::LocalFailure> failure);
+  void close_attempt();
+  bool retry_attempt(const policy::AttemptOutcome& outcome);
+  void keep_request_bytes(const uv_buf_t* bufs, unsigned n);
+  void arm_forward_timer();
+  void on_forward_deadline();
+  void per_try_timeout();
+  void route_timeout();
+  void upstream_failure_reply(UpstreamError error);
+  void overflow_reply();
+  void end_forward();
   void write_body(bool chunked, const char* data, size_t len, bool to_upstream);
   int on_upstream_head(const net::Http1Head& head) override;
   void on_upstream_body(const char* data, size_t len) override;
@@ -93,6 +112,7 @@ class Downstream final : net::Http1Handler, UpstreamUser {
   const pc::Route* route_ = nullptr;
   const pc::WeightedCluster* destination_ = nullptr;
   Upstream* up_ = nullptr;
+  ForwardState fwd_;
   uint64_t upstream_sent_ms_ = 0;
   Framing request_framing_ = Framing::kNone;
   Framing response_framing_ = Framing::kNone;

@@ -143,6 +143,7 @@ void build_downstream_response(const net::Http1Head& head, const ResponseHeadCon
     append_number(out, static_cast<uint64_t>(ctx.upstream_service_ms));
     out.append("\r\n");
   }
+  if (!ctx.set_cookie.empty()) append_header(out, "set-cookie", ctx.set_cookie);
   append_ops(out, ctx.route_ops);
   append_ops(out, ctx.destination_ops);
   append_framing(out, ctx.framing, ctx.content_length);

@@ -39,12 +39,20 @@ class Counter {
   X(upstream_rq_total)            \
   X(upstream_rq_timeout)          \
   X(upstream_cx_protocol_error)   \
+  X(upstream_cx_overflow)         \
+  X(upstream_rq_pending_total)    \
+  X(upstream_rq_pending_overflow) \
+  X(upstream_rq_retry)            \
+  X(upstream_rq_retry_overflow)   \
+  X(upstream_rq_per_try_timeout)  \
   X(flag_NR)                      \
   X(flag_UH)                      \
   X(flag_UF)                      \
   X(flag_UC)                      \
   X(flag_UT)                      \
   X(flag_UPE)                     \
+  X(flag_UO)                      \
+  X(flag_URX)                     \
   X(flag_DC)
 
 struct WorkerStats {
