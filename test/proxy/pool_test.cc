@@ -28,7 +28,7 @@ TEST_CASE("maxConnections 1 with one pending request: the third concurrent reque
     cp.http.http1_max_pending_requests = 1;
   }));
   Client a(f.port()), b(f.port()), c(f.port());
-  a.send(get("/delay/400"));
+  a.send(get("/delay/1500"));  // long enough to stay active under a slow sanitizer build
   REQUIRE(eventually([&] { return f.ups[0]->connections() == 1; }));
   b.send(get("/queued"));
   REQUIRE(eventually([&] { return f.counter("upstream_rq_pending_total") == 1; }));
@@ -62,7 +62,7 @@ TEST_CASE("a queued request keeps its body and gets it delivered once connected"
 TEST_CASE("http2MaxRequests bounds active requests: overflow is 503 UO at once") {
   ClusterFixture f(limited([](auto& cp) { cp.http.http2_max_requests = 1; }));
   Client a(f.port()), b(f.port());
-  a.send(get("/delay/300"));
+  a.send(get("/delay/1500"));
   REQUIRE(eventually([&] { return f.ups[0]->connections() == 1; }));
   b.send(get("/second"));
   Response rb = b.read();
