@@ -5,6 +5,7 @@
 
 #include "core/net/http1.h"
 #include "core/net/tcp.h"
+#include "proxy/clusters_admin.h"
 #include "core/translate/translate.h"
 #include "proxy/config_watch.h"
 #include "proxy/headers.h"
@@ -16,8 +17,9 @@ namespace mesh::proxy {
 // One admin/health connection: a request, a response, then close.
 class AdminConn final : net::Http1Handler {
  public:
-  AdminConn(Admin& admin, bool health)
+  AdminConn(Admin& admin, bool health, uint64_t serial)
       : admin_(admin),
+        serial_(serial),
         health_(health),
         reader_(net::Http1Reader::Kind::kRequest, admin.buffers(), *this),
         writer_(reinterpret_cast<uv_stream_t*>(&tcp_), this, &AdminConn::on_written) {
@@ -25,6 +27,7 @@ class AdminConn final : net::Http1Handler {
     tcp_.data = this;
   }
   uv_tcp_t* tcp() { return &tcp_; }
+  uint64_t serial() const { return serial_; }
 
   void start() {
     uv_read_start(
@@ -60,12 +63,18 @@ class AdminConn final : net::Http1Handler {
   }
   void on_body(const char*, size_t) override {}
   void on_message_complete() override {
+    if (!health_ && path_.substr(0, path_.find('?')) == "/clusters") {
+      admin_.clusters(this);  // answered once every worker has reported
+      return;
+    }
     int status = 200;
     std::string body, type = "text/plain";
     admin_.respond(health_, method_, path_, status, body, type);
     reply(status, body, type);
   }
 
+
+ public:
   void reply(int status, std::string_view body, std::string_view type) {
     answered_ = true;
     std::string out = "HTTP/1.1 " + std::to_string(status) + " " + std::string(reason_phrase(status)) +
@@ -77,7 +86,9 @@ class AdminConn final : net::Http1Handler {
 
   static void on_written(void* p, int) { static_cast<AdminConn*>(p)->close(); }
 
+ private:
   Admin& admin_;
+  uint64_t serial_;
   bool health_;
   uv_tcp_t tcp_{};
   net::Http1Reader reader_;
@@ -108,13 +119,51 @@ int Admin::listen(bool health, const sockaddr* address) {
 void Admin::on_connection(uv_stream_t* listener, int status) noexcept {
   auto* self = static_cast<Admin*>(listener->data);
   if (status < 0) return;
-  auto* conn = new AdminConn(*self, listener == reinterpret_cast<uv_stream_t*>(&self->health_));
+  auto* conn =
+      new AdminConn(*self, listener == reinterpret_cast<uv_stream_t*>(&self->health_), ++self->conn_serial_);
   self->conns_.push_back(conn);
   if (uv_accept(listener, reinterpret_cast<uv_stream_t*>(conn->tcp())) != 0) {
     conn->close();
     return;
   }
   conn->start();
+}
+
+// Each running worker snapshots its own endpoints on its thread and posts the
+// result back here; the last one to arrive answers. The request path never
+// takes a lock for this.
+void Admin::clusters(AdminConn* conn) {
+  struct Collect {
+    EndpointSnapshots merged;
+    size_t expected = 0, received = 0;
+    uint64_t serial = 0;
+  };
+  auto collect = std::make_shared<Collect>();
+  collect->serial = conn->serial();
+  std::vector<Worker*> live;
+  for (auto& w : proxy_.workers_) {
+    if (!w->finished()) live.push_back(w.get());
+  }
+  collect->expected = live.size();
+  auto answer = [this, collect] {
+    for (AdminConn* c : conns_) {
+      if (c->serial() != collect->serial) continue;
+      std::string body = proxy_.config_ ? format_clusters(*proxy_.config_, collect->merged) : "";
+      c->reply(200, body, "text/plain");
+      return;
+    }
+  };
+  if (live.empty()) answer();
+  for (Worker* w : live) {
+    w->post([this, w, collect, answer] {
+      auto snapshot = std::make_shared<EndpointSnapshots>();
+      w->snapshot_endpoints(*snapshot);
+      loop_.post([collect, snapshot, answer] {
+        merge_snapshots(collect->merged, *snapshot);
+        if (++collect->received == collect->expected) answer();
+      });
+    });
+  }
 }
 
 void Admin::forget(AdminConn* conn) {
@@ -244,7 +293,7 @@ void Admin::respond(bool health, std::string_view method, std::string_view path,
     }
   } else {
     status = 404;
-    body = "admin endpoints: /ready /config_dump /stats /stats/prometheus /drain /quitquitquit\n";
+    body = "admin endpoints: /clusters /config_dump /ready /stats /stats/prometheus /drain /quitquitquit\n";
   }
 }
 

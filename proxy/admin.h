@@ -35,6 +35,8 @@ class Admin {
   void respond(bool health, std::string_view method, std::string_view path, int& status, std::string& body,
                std::string& content_type);
   void forget(AdminConn* conn);
+  // Answers /clusters on `conn` once every worker has sent its snapshot.
+  void clusters(AdminConn* conn);
   net::BufferPool& buffers() { return buffers_; }
   uv_loop_t* loop() { return loop_.get(); }
 
@@ -59,6 +61,7 @@ class Admin {
   bool exiting_ = false;
   uint64_t deadline_ms_ = 0;
   std::vector<AdminConn*> conns_;
+  uint64_t conn_serial_ = 0;
   std::unique_ptr<ConfigWatch> watch_;  // reload on file change
 };
 

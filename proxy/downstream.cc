@@ -18,12 +18,6 @@ uv_stream_t* as_stream(T* h) {
   return reinterpret_cast<uv_stream_t*>(h);
 }
 
-uint64_t to_ms(model::Duration d) {
-  return static_cast<uint64_t>(d.count() / 1'000'000);
-}
-
-constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
-
 }  // namespace
 
 Downstream::Downstream(Worker& worker)
@@ -109,54 +103,19 @@ void Downstream::begin_stream(const net::Http1Head& head) {
   log_begin(head);
 }
 
-void Downstream::forward(const net::Http1Head& head, const pc::Route& route,
-                         const pc::WeightedCluster& destination) {
-  destination_ = &destination;
-  ClusterState* cluster = worker_.cluster(destination.cluster);
-  size_t n = cluster ? cluster->pools.size() : 0;
-  EndpointPool* pool = nullptr;
-  for (size_t tries = 0; tries < n && pool == nullptr; ++tries) {
-    size_t i = cluster->next++ % n;
-    if (cluster->cluster->endpoints[i].healthy) pool = cluster->pools[i];
-  }
-  if (pool == nullptr) {
-    flag(kFlagUH);
-    local_reply(503, "no healthy upstream", false);
-    return;
-  }
-  bool reused = false;
-  up_ = Upstream::acquire(worker_, *pool, this, &reused);
-  worker_.stats().upstream_rq_total.add();
-  RequestHeadContext ctx;
-  ctx.peer_ip = peer_ip_;
-  ctx.framing = request_framing_;
-  ctx.content_length = head.content_length;
-  ctx.route_ops = &route.request_headers;
-  ctx.destination_ops = &destination.request_headers;
-  ctx.random_hi = worker_.random();
-  ctx.random_lo = worker_.random();
-  ctx.path = filters_.path;
-  ctx.authority = filters_.authority;
-  std::string& out = worker_.scratch();
-  out.clear();
-  build_upstream_request(head, ctx, out);
-  log_upstream_request(out, *pool);
-  uv_buf_t b = uv_buf_init(out.data(), static_cast<unsigned>(out.size()));
-  up_->write(&b, 1);
-  upstream_sent_ms_ = uv_now(worker_.loop());
-  const auto& fwd = std::get<pc::ForwardAction>(route.action);
-  start_mirrors(head, fwd, out);
-  if (fwd.timeout && fwd.timeout->count() > 0) set_timer(TimerMode::kRoute, to_ms(*fwd.timeout));
-  if (expect_continue_) writer_.write(kContinue);
-  release_held_body();
-}
-
 void Downstream::on_body(const char* data, size_t len) {
   if (log_) log_->bytes_received += len;
   if (filters_.delaying && hold_body(data, len)) return;
-  if (local_ || up_ == nullptr || len == 0) return;
+  if (local_ || len == 0 || (up_ == nullptr && !fwd_.waiting)) return;
   write_body(request_framing_ == Framing::kChunked, data, len, true);
   mirror_body(data, len);
+  if (up_ == nullptr && !fwd_.replay_ok) {  // queued, and the body outgrew what is kept
+    end_forward();
+    overflow_reply();
+    read_blocked_ = false;  // read (and drop) the rest of the body
+    start_reading();
+    return;
+  }
   if (up_ != nullptr && up_->queued() > Upstream::kHighWater) {
     read_blocked_ = true;
     stop_reading();
@@ -171,125 +130,23 @@ void Downstream::write_body(bool chunked, const char* data, size_t len, bool to_
   bufs[n++] = uv_buf_init(const_cast<char*>(data), static_cast<unsigned>(len));
   if (chunked) bufs[n++] = uv_buf_init(const_cast<char*>("\r\n"), 2);
   if (!to_upstream && log_) log_->bytes_sent += len;
-  bool ok = to_upstream ? up_->write(bufs, n) : writer_.write(bufs, n);
-  if (!ok && !to_upstream) close();
+  if (to_upstream) {
+    keep_request_bytes(bufs, n);
+    if (up_ != nullptr) up_->write(bufs, n);
+  } else if (!writer_.write(bufs, n)) {
+    close();
+  }
 }
 
 void Downstream::on_message_complete() {
   request_complete_ = true;
   if (mirrors_) mirrors_->end(request_framing_ == Framing::kChunked);
-  if (up_ != nullptr && request_framing_ == Framing::kChunked) {
+  if (request_framing_ == Framing::kChunked && !local_ && (up_ != nullptr || fwd_.waiting)) {
     uv_buf_t b = uv_buf_init(const_cast<char*>("0\r\n\r\n"), 5);
-    up_->write(&b, 1);
+    keep_request_bytes(&b, 1);
+    if (up_ != nullptr) up_->write(&b, 1);
   }
   if (response_complete_) finish_stream();
-}
-
-int Downstream::on_upstream_head(const net::Http1Head& head) {
-  response_started_ = true;
-  count_status(head.status);
-  ResponseHeadContext ctx;
-  bool no_body = head_request_ || head.status == 204 || head.status == 304;
-  if (no_body) {
-    response_framing_ = Framing::kNone;
-    ctx.keep_content_length = true;
-  } else if (head.has_content_length) {
-    response_framing_ = Framing::kLength;
-  } else if (http10_) {
-    response_framing_ = Framing::kUntilClose;
-    keep_alive_ = false;
-  } else {
-    response_framing_ = Framing::kChunked;
-  }
-  ctx.framing = response_framing_;
-  ctx.content_length = head.content_length;
-  ctx.close = !keep_alive_;
-  ctx.http10_keep_alive = http10_ && keep_alive_;
-  ctx.upstream_service_ms = static_cast<int64_t>(uv_now(worker_.loop()) - upstream_sent_ms_);
-  ctx.route_ops = route_ ? &route_->response_headers : nullptr;
-  ctx.destination_ops = destination_ ? &destination_->response_headers : nullptr;
-  ctx.extra_headers = filters_.response_headers;
-  if (log_) log_->upstream_service_ms = ctx.upstream_service_ms;
-  std::string& out = worker_.scratch();
-  out.clear();
-  build_downstream_response(head, ctx, out);
-  if (!writer_.write(out)) {
-    close();
-    return 0;
-  }
-  return no_body ? 1 : 0;
-}
-
-void Downstream::on_upstream_body(const char* data, size_t len) {
-  if (closing_ || len == 0) return;
-  write_body(response_framing_ == Framing::kChunked, data, len, false);
-  if (!closing_ && up_ != nullptr && writer_.queued() > kHighWater) {
-    upstream_paused_ = true;
-    up_->pause_reading();
-  }
-}
-
-void Downstream::on_upstream_complete() {
-  if (response_framing_ == Framing::kChunked) writer_.write("0\r\n\r\n");
-  response_complete_ = true;
-  Upstream* up = up_;
-  up_ = nullptr;
-  up->release(request_complete_);
-  if (!request_complete_) keep_alive_ = false;  // the rest of the request body has nowhere to go
-  finish_stream();
-}
-
-void Downstream::on_upstream_error(UpstreamError error) {
-  up_ = nullptr;
-  if (response_started_) {
-    flag(kFlagUC);
-    close();
-    return;
-  }
-  switch (error) {
-    case UpstreamError::kConnectFailed:
-    case UpstreamError::kConnectTimeout:
-      flag(kFlagUF);
-      local_reply(
-          503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
-          false);
-      break;
-    case UpstreamError::kReset:
-      flag(kFlagUC);
-      local_reply(
-          503,
-          "upstream connect error or disconnect/reset before headers. reset reason: connection termination",
-          false);
-      break;
-    case UpstreamError::kProtocol:
-      flag(kFlagUPE);
-      local_reply(502, "upstream protocol error", false);
-      break;
-    case UpstreamError::kTimeout:
-      flag(kFlagUT);
-      local_reply(504, "upstream request timeout", false);
-      break;
-  }
-  if (!request_complete_) {
-    keep_alive_ = false;
-    close_after_flush();
-  }
-}
-
-void Downstream::on_upstream_drained() {
-  if (read_blocked_) {
-    read_blocked_ = false;
-    start_reading();
-  }
-}
-
-void Downstream::on_upstream_read_end() {
-  if (closing_) return;
-  if (!writer_.uncork()) {
-    close();
-    return;
-  }
-  if (close_after_flush_ && writer_.idle()) close();
 }
 
 void Downstream::count_status(int status) {
@@ -318,6 +175,7 @@ void Downstream::local_reply(int status, std::string_view body, bool close, std:
 void Downstream::finish_stream() {
   set_timer(TimerMode::kOff, 0);
   log_end();
+  end_forward();
   active_ = false;
   config_.reset();
   if (!keep_alive_ || !request_complete_ || worker_.draining()) {
@@ -378,10 +236,7 @@ void Downstream::on_timer(uv_timer_t* t) noexcept {
       self->after_fault_delay();
       return;
     case TimerMode::kRoute:
-      self->worker_.stats().upstream_rq_timeout.add();
-      if (self->up_ != nullptr) self->up_->abort();
-      self->up_ = nullptr;
-      self->on_upstream_error(UpstreamError::kTimeout);
+      self->on_forward_deadline();
       return;
   }
 }
@@ -410,6 +265,7 @@ void Downstream::close() {
   tunnel_ = nullptr;
   if (up_ != nullptr) up_->abort();
   up_ = nullptr;
+  end_forward();
   config_.reset();
   writer_.abandon();
   stop_reading();

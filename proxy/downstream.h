@@ -15,6 +15,7 @@
 #include "core/net/tcp.h"
 #include "proxy/access_log.h"
 #include "proxy/filters.h"
+#include "proxy/forward.h"
 #include "proxy/headers.h"
 #include "proxy/mirror.h"
 #include "proxy/router.h"
@@ -34,6 +35,9 @@ class Downstream final : net::Http1Handler, UpstreamUser, TunnelPeer {
   // No request in progress: safe to close when draining.
   bool idle() const { return !active_ && !reader_.mid_message(); }
   void close();
+  // A request queued for a connection (tcp.maxConnections): can it go now, and go.
+  static bool can_resume(const Downstream& d);
+  void resume_forward();
 
  private:
   enum class TimerMode { kOff, kIdle, kHeaders, kRoute, kFaultDelay };
@@ -70,13 +74,29 @@ class Downstream final : net::Http1Handler, UpstreamUser, TunnelPeer {
   void tunnel_response(int status) override;
   void tunnel_ended() override;
   void log_begin(const net::Http1Head& head);
-  void log_upstream_request(const std::string& request, const EndpointPool& pool);
+  void log_request_id(const std::string& request);
+  void log_upstream_host(const EndpointPool& pool);
   void log_end();
 
-  // Forwarding.
+  // Forwarding: attempts, retries, queueing (forward.cc).
   void begin_stream(const net::Http1Head& head);
   void dispatch(const net::Http1Head& head, const pc::WeightedCluster* destination);
   void forward(const net::Http1Head& head, const pc::Route& route, const pc::WeightedCluster& destination);
+  void hash_request(const net::Http1Head& head, const model::ConsistentHashLB& config);
+  void start_attempt();
+  void queue_for_connection();
+  void attach(Upstream* up);
+  void report_outcome(uint32_t status, std::optional<policy::LocalFailure> failure);
+  void close_attempt();
+  bool retry_attempt(const policy::AttemptOutcome& outcome);
+  void keep_request_bytes(const uv_buf_t* bufs, unsigned n);
+  void arm_forward_timer();
+  void on_forward_deadline();
+  void per_try_timeout();
+  void route_timeout();
+  void upstream_failure_reply(UpstreamError error);
+  void overflow_reply();
+  void end_forward();
   void write_body(bool chunked, const char* data, size_t len, bool to_upstream);
   int on_upstream_head(const net::Http1Head& head) override;
   void on_upstream_body(const char* data, size_t len) override;
@@ -120,6 +140,7 @@ class Downstream final : net::Http1Handler, UpstreamUser, TunnelPeer {
   const pc::Route* route_ = nullptr;
   const pc::WeightedCluster* destination_ = nullptr;
   Upstream* up_ = nullptr;
+  ForwardState fwd_;
   uint64_t upstream_sent_ms_ = 0;
   Framing request_framing_ = Framing::kNone;
   Framing response_framing_ = Framing::kNone;

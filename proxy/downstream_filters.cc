@@ -95,7 +95,7 @@ bool Downstream::hold_body(const char* data, size_t len) {
 }
 
 void Downstream::release_held_body() {
-  if (up_ == nullptr || !filters_.held) return;
+  if (!filters_.held || local_) return;
   bool chunked = request_framing_ == Framing::kChunked;
   if (!filters_.held->body.empty()) {
     std::string body = std::move(filters_.held->body);
@@ -103,10 +103,13 @@ void Downstream::release_held_body() {
     write_body(chunked, body.data(), body.size(), true);
     mirror_body(body.data(), body.size());
   }
-  if (request_complete_ && chunked && up_ != nullptr) {
+  if (!request_complete_) return;
+  if (chunked) {  // the request ended during the delay: its last chunk goes out now
     uv_buf_t b = uv_buf_init(const_cast<char*>("0\r\n\r\n"), 5);
-    up_->write(&b, 1);
+    keep_request_bytes(&b, 1);
+    if (up_ != nullptr) up_->write(&b, 1);
   }
+  if (mirrors_) mirrors_->end(chunked);
 }
 
 void Downstream::start_mirrors(const net::Http1Head& head, const pc::ForwardAction& forward,
@@ -145,30 +148,28 @@ void Downstream::log_begin(const net::Http1Head& head) {
   log.request_id.assign(head.find("x-request-id"));
 }
 
-// The request id the proxy generated, and the endpoint it went to.
-void Downstream::log_upstream_request(const std::string& request, const EndpointPool& pool) {
+// The request id the proxy generated, as the upstream saw it.
+void Downstream::log_request_id(const std::string& request) {
+  if (!log_ || !log_->request_id.empty()) return;
+  size_t at = request.find("\r\nx-request-id: ");
+  if (at == std::string::npos) return;
+  at += 16;
+  log_->request_id = request.substr(at, request.find("\r\n", at) - at);
+}
+
+void Downstream::log_upstream_host(const EndpointPool& pool) {
   if (!log_) return;
-  RequestLog& log = *log_;
-  if (log.request_id.empty()) {
-    size_t at = request.find("\r\nx-request-id: ");
-    if (at != std::string::npos) {
-      at += 16;
-      log.request_id = request.substr(at, request.find("\r\n", at) - at);
-    }
-  }
   char ip[64] = "";
   const auto* sa = reinterpret_cast<const sockaddr*>(&pool.address);
-  uint16_t port = 0;
   if (sa->sa_family == AF_INET6) {
     const auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
     uv_ip6_name(in6, ip, sizeof ip);
-    port = ntohs(in6->sin6_port);
-    log.upstream_host = "[" + std::string(ip) + "]:" + std::to_string(port);
+    log_->upstream_host = "[" + std::string(ip) + "]:" + std::to_string(ntohs(in6->sin6_port));
     return;
   }
   const auto* in4 = reinterpret_cast<const sockaddr_in*>(sa);
   uv_ip4_name(in4, ip, sizeof ip);
-  log.upstream_host = std::string(ip) + ":" + std::to_string(ntohs(in4->sin_port));
+  log_->upstream_host = std::string(ip) + ":" + std::to_string(ntohs(in4->sin_port));
 }
 
 void Downstream::log_end() {

@@ -26,7 +26,8 @@ void Downstream::start_tunnel(const net::Http1Head& head, const pc::WeightedClus
   out.clear();
   build_upstream_request(head, ctx, out);
   add_upgrade_headers(head, out);
-  log_upstream_request(out, *pool);
+  log_request_id(out);
+  log_upstream_host(*pool);
   worker_.stats().upstream_rq_total.add();
   keep_alive_ = false;  // after a tunnel, or a refused upgrade, the connection ends
   tunnel_ = Tunnel::open(worker_, *pool, *this, out);

@@ -152,6 +152,7 @@ void build_downstream_response(const net::Http1Head& head, const ResponseHeadCon
     append_number(out, static_cast<uint64_t>(ctx.upstream_service_ms));
     out.append("\r\n");
   }
+  if (!ctx.set_cookie.empty()) append_header(out, "set-cookie", ctx.set_cookie);
   if (with_ops) append_ops(out, ops, true);
   out.append(ctx.extra_headers);
   append_framing(out, ctx.framing, ctx.content_length);

@@ -33,6 +33,7 @@ struct ResponseHeadContext {
   bool http10_keep_alive = false;    // an HTTP/1.0 client that asked for keep-alive
   uint64_t content_length = 0;
   int64_t upstream_service_ms = -1;  // -1: not from an upstream
+  std::string_view set_cookie;       // a generated consistent-hash cookie ("" : none)
   const pc::HeaderOps* route_ops = nullptr;
   const pc::HeaderOps* destination_ops = nullptr;
   std::string_view extra_headers;  // "name: value\r\n" lines (CORS)

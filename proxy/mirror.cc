@@ -11,12 +11,9 @@ namespace mesh::proxy {
 
 EndpointPool* pick_endpoint(Worker& worker, std::string_view cluster_name) {
   ClusterState* cluster = worker.cluster(cluster_name);
-  size_t n = cluster ? cluster->pools.size() : 0;
-  for (size_t tries = 0; tries < n; ++tries) {
-    size_t i = cluster->next++ % n;
-    if (cluster->cluster->endpoints[i].healthy) return cluster->pools[i];
-  }
-  return nullptr;
+  if (cluster == nullptr) return nullptr;
+  std::optional<size_t> endpoint = cluster->pick(policy::LbContext{}, uv_now(worker.loop()));
+  return endpoint ? cluster->pool(*endpoint) : nullptr;
 }
 
 namespace {
@@ -49,6 +46,11 @@ Shadow* Shadow::start(Worker& worker, const pc::MirrorPolicy& mirror, const std:
   auto* s = new Shadow(worker);
   bool reused = false;
   s->up_ = Upstream::acquire(worker, *pool, s, &reused);
+  if (s->up_ == nullptr) {  // the mirror cluster is at its connection limit: no copy
+    delete s;
+    worker.stats().upstream_rq_mirror_dropped.add();
+    return nullptr;
+  }
   worker.add_shadow(s);
   worker.stats().upstream_rq_mirrored.add();
   uv_buf_t b = uv_buf_init(const_cast<char*>(request_head.data()), static_cast<unsigned>(request_head.size()));

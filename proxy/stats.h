@@ -41,6 +41,12 @@ class Counter {
   X(upstream_rq_mirrored)         \
   X(upstream_rq_mirror_dropped)   \
   X(upstream_cx_protocol_error)   \
+  X(upstream_cx_overflow)         \
+  X(upstream_rq_pending_total)    \
+  X(upstream_rq_pending_overflow) \
+  X(upstream_rq_retry)            \
+  X(upstream_rq_retry_overflow)   \
+  X(upstream_rq_per_try_timeout)  \
   X(flag_NR)                      \
   X(flag_UH)                      \
   X(flag_UF)                      \

@@ -20,10 +20,22 @@ Upstream::Upstream(Worker& worker, EndpointPool& pool)
       writer_(reinterpret_cast<uv_stream_t*>(&tcp_), this, &Upstream::on_write_done) {
   worker_.stats().upstream_cx_total.add();
   worker_.stats().upstream_cx_active.add();
+  ++pool_.counters.cx_total;
+  ++pool_.counters.cx_active;
 }
 
 Upstream::~Upstream() {
   worker_.stats().upstream_cx_active.sub();
+  --pool_.counters.cx_active;
+  if (holds_slot_ && pool_.breaker != nullptr) {
+    pool_.breaker->release(policy::Resource::kConnection);
+    worker_.kick_waiters();  // a request queued for a connection may go now
+  }
+}
+
+bool Upstream::available(const EndpointPool& pool) {
+  if (!pool.idle.empty() || pool.breaker == nullptr) return true;
+  return pool.breaker->in_use(policy::Resource::kConnection) < pool.breaker->limits().max_connections;
 }
 
 Upstream* Upstream::acquire(Worker& worker, EndpointPool& pool, UpstreamUser* user, bool* reused) {
@@ -37,7 +49,12 @@ Upstream* Upstream::acquire(Worker& worker, EndpointPool& pool, UpstreamUser* us
     worker.stats().upstream_cx_reused.add();
     return up;
   }
+  if (pool.breaker != nullptr && !pool.breaker->try_acquire(policy::Resource::kConnection)) {
+    worker.stats().upstream_cx_overflow.add();
+    return nullptr;
+  }
   auto* up = new Upstream(worker, pool);
+  up->holds_slot_ = pool.breaker != nullptr;
   up->user_ = user;
   *reused = false;
   up->start_connect();
@@ -213,6 +230,7 @@ void Upstream::on_write_done(void* p, int status) {
 void Upstream::fail(UpstreamError error) {
   if (error == UpstreamError::kConnectFailed || error == UpstreamError::kConnectTimeout) {
     worker_.stats().upstream_cx_connect_fail.add();
+    ++pool_.counters.cx_connect_fail;
   }
   UpstreamUser* user = user_;
   user_ = nullptr;
@@ -222,7 +240,9 @@ void Upstream::fail(UpstreamError error) {
 
 void Upstream::release(bool reusable) {
   user_ = nullptr;
-  if (state_ != State::kBusy || !reusable || !keep_alive_ || !writer_.idle() ||
+  ++served_;
+  bool exhausted = pool_.breaker != nullptr && pool_.breaker->connection_exhausted(served_);
+  if (state_ != State::kBusy || !reusable || !keep_alive_ || exhausted || !writer_.idle() ||
       reader_.resume() != net::ParseStatus::kNeedMore) {
     close();
     return;
@@ -231,6 +251,7 @@ void Upstream::release(bool reusable) {
   informational_ = false;
   if (read_paused_) resume_reading();
   pool_.idle.push_back(this);
+  worker_.kick_waiters();
   // Lazily armed: a connection reused within the timeout costs no timer operation.
   idle_deadline_ms_ = uv_now(worker_.loop()) + pool_.idle_timeout_ms;
   if (!idle_timer_armed_) {

@@ -12,6 +12,7 @@
 
 #include "core/net/http1.h"
 #include "core/net/tcp.h"
+#include "core/policy/circuit_breaker.h"
 
 namespace mesh::proxy {
 
@@ -36,13 +37,31 @@ class UpstreamUser {
   ~UpstreamUser() = default;
 };
 
-// Idle connections to one endpoint of one cluster.
+// Per endpoint counters for /clusters (Envoy's names). Written and read only on
+// the owning worker's thread; the admin side collects them through post().
+struct EndpointCounters {
+  uint64_t cx_active = 0, cx_total = 0, cx_connect_fail = 0;
+  uint64_t rq_active = 0, rq_total = 0, rq_error = 0, rq_timeout = 0;
+};
+
+// One endpoint as a worker saw it, for /clusters.
+struct EndpointSnapshot {
+  EndpointCounters counters;
+  bool ejected = false;
+  uint32_t times_ejected = 0;
+};
+
+// Idle connections to one endpoint of one cluster. Lives as long as its worker,
+// across config changes, so connections and counters outlive a config swap.
 struct EndpointPool {
   sockaddr_storage address{};
   bool address_ok = false;
   uint64_t connect_timeout_ms = 10000;
   uint64_t idle_timeout_ms = 3600 * 1000;
+  // The cluster's connection-pool limits (connections, requests per connection).
+  policy::CircuitBreaker* breaker = nullptr;
   std::vector<Upstream*> idle;
+  EndpointCounters counters;
 };
 
 class Upstream final : net::Http1Handler {
@@ -50,8 +69,11 @@ class Upstream final : net::Http1Handler {
   static constexpr size_t kHighWater = 256 * 1024;
   static constexpr size_t kLowWater = 64 * 1024;
 
-  // A pooled idle connection or a new one (connecting; writes queue meanwhile).
+  // A pooled idle connection or a new one (connecting; writes queue meanwhile);
+  // nullptr when a new one would exceed the cluster's tcp.maxConnections.
   static Upstream* acquire(Worker& worker, EndpointPool& pool, UpstreamUser* user, bool* reused);
+  // True when acquire() would succeed now.
+  static bool available(const EndpointPool& pool);
 
   bool write(const uv_buf_t* bufs, unsigned n);
   size_t queued() const { return writer_.queued(); }
@@ -100,6 +122,8 @@ class Upstream final : net::Http1Handler {
   bool connect_failed_early_ = false;
   bool write_failed_ = false;
   bool idle_timer_armed_ = false;
+  bool holds_slot_ = false;  // counted against the cluster's maxConnections
+  uint32_t served_ = 0;      // requests completed, for maxRequestsPerConnection
   uint64_t idle_deadline_ms_ = 0;
 };
 

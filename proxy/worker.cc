@@ -9,9 +9,14 @@
 namespace mesh::proxy {
 
 Worker::Worker(int index, WorkerSettings settings, std::shared_ptr<const pc::ProxyConfig> config)
-    : index_(index), settings_(std::move(settings)), rng_(0x9e3779b97f4a7c15ull * (index + 1) ^ uv_hrtime()) {
+    : index_(index),
+      settings_(std::move(settings)),
+      rng_(0x9e3779b97f4a7c15ull * (index + 1) ^ uv_hrtime()),
+      policy_random_(rng_ ^ 0x5bd1e995u) {
   apply_config(std::move(config));
   scratch_.reserve(4096);
+  uv_timer_init(loop_.get(), &kick_timer_);
+  kick_timer_.data = this;
   if (settings_.access_log_fd >= 0) access_log_ = std::make_unique<AccessLogWriter>(loop_.get(), settings_.access_log_fd);
 }
 
@@ -19,6 +24,7 @@ Worker::~Worker() {
   join();
   close_listener();
   if (access_log_) access_log_->shutdown();
+  net::close_handle(reinterpret_cast<uv_handle_t*>(&kick_timer_), nullptr);
   // Idle pooled connections and handles left by stop() are closed by now; the loop
   // closes cleanly only if every handle went through its close callback.
   loop_.close();
@@ -59,6 +65,7 @@ void Worker::set_config(std::shared_ptr<const pc::ProxyConfig> config) {
 
 void Worker::apply_config(std::shared_ptr<const pc::ProxyConfig> config) {
   clusters_.clear();  // views into the old config; in-flight streams keep their own
+  ++generation_;
   config_ = std::move(config);
   route_table_ = nullptr;
   if (!config_) return;
@@ -72,24 +79,94 @@ void Worker::apply_config(std::shared_ptr<const pc::ProxyConfig> config) {
     if (route_table_ == nullptr && !config_->route_tables.empty())
       route_table_ = &config_->route_tables.front();
   }
-  for (const pc::Cluster& c : config_->clusters) clusters_.emplace(c.name, ClusterState{&c, {}, 0});
+  for (const pc::Cluster& c : config_->clusters) clusters_.emplace(c.name, &c);
 }
 
+// States are built on first use after a config swap: a config with many
+// clusters costs nothing for the ones this worker never forwards to.
 ClusterState* Worker::cluster(std::string_view name) {
   auto it = clusters_.find(name);
   if (it == clusters_.end()) return nullptr;
-  ClusterState& state = it->second;
-  if (state.pools.size() != state.cluster->endpoints.size()) {
-    state.pools.clear();
-    for (const pc::Endpoint& e : state.cluster->endpoints)
-      state.pools.push_back(endpoint_pool(*state.cluster, e));
+  const pc::Cluster& c = *it->second;
+  std::unique_ptr<ClusterState>& state = states_[c.name];
+  if (!state) state = std::make_unique<ClusterState>();
+  if (state->generation != generation_) {
+    std::vector<EndpointPool*> pools;
+    pools.reserve(c.endpoints.size());
+    for (const pc::Endpoint& e : c.endpoints) pools.push_back(endpoint_pool(c, e));
+    for (EndpointPool* p : pools) p->breaker = &state->breaker();
+    state->update(c, std::move(pools), random(), uv_now(loop_.get()));
+    state->generation = generation_;
   }
-  return &state;
+  return state.get();
+}
+
+void Worker::snapshot_endpoints(std::unordered_map<std::string, EndpointSnapshot>& out) const {
+  for (const auto& [key, pool] : pools_) out[key].counters = pool->counters;
+  for (const auto& [name, state] : states_) {
+    if (state->generation != generation_) continue;
+    const pc::Cluster& c = state->cluster();
+    for (size_t i = 0; i < c.endpoints.size(); ++i) {
+      EndpointSnapshot& e = out[endpoint_key(c, c.endpoints[i])];
+      e.ejected = state->outlier().ejected(i);
+      e.times_ejected = state->outlier().times_ejected(i);
+    }
+  }
+}
+
+void Worker::take_buffer(std::string& out) {
+  out.clear();
+  if (buffers_free_.empty()) return;
+  out.swap(buffers_free_.back());
+  buffers_free_.pop_back();
+}
+
+void Worker::give_buffer(std::string& buffer) {
+  // Keep a bounded number of modest buffers; big ones go back to the allocator.
+  if (buffer.capacity() > 0 && buffer.capacity() <= 128 * 1024 && buffers_free_.size() < 256) {
+    buffer.clear();
+    buffers_free_.push_back(std::move(buffer));
+  }
+  std::string().swap(buffer);
+}
+
+void Worker::wait_for_connection(ClusterState& cluster, Downstream* d) {
+  cluster.waiters().push_back(d);
+  ++waiting_;
+}
+
+void Worker::stop_waiting(ClusterState& cluster, Downstream* d) {
+  auto& w = cluster.waiters();
+  auto it = std::find(w.begin(), w.end(), d);
+  if (it == w.end()) return;
+  w.erase(it);
+  --waiting_;
+}
+
+void Worker::kick_waiters() {
+  if (waiting_ == 0 || kick_armed_ || stopping_) return;
+  kick_armed_ = true;
+  uv_timer_start(&kick_timer_, &Worker::on_kick, 0, 0);
+}
+
+void Worker::on_kick(uv_timer_t* t) noexcept {
+  auto* self = static_cast<Worker*>(t->data);
+  self->kick_armed_ = false;
+  for (auto& [name, state] : self->states_) {
+    auto& w = state->waiters();
+    // Oldest first; stop at the first that still finds no connection.
+    while (!w.empty()) {
+      Downstream* d = w.front();
+      if (!Downstream::can_resume(*d)) break;
+      w.erase(w.begin());
+      --self->waiting_;
+      d->resume_forward();
+    }
+  }
 }
 
 EndpointPool* Worker::endpoint_pool(const pc::Cluster& cluster, const pc::Endpoint& endpoint) {
-  std::string key = cluster.name + "|" + endpoint.address + "|" + std::to_string(endpoint.port);
-  auto& slot = pools_[key];
+  auto& slot = pools_[endpoint_key(cluster, endpoint)];
   if (!slot) {
     slot = std::make_unique<EndpointPool>();
     slot->address_ok =
@@ -97,6 +174,8 @@ EndpointPool* Worker::endpoint_pool(const pc::Cluster& cluster, const pc::Endpoi
     slot->connect_timeout_ms = settings_.connect_timeout_ms;
   }
   const auto& cp = cluster.connection_pool;
+  slot->connect_timeout_ms = settings_.connect_timeout_ms;
+  slot->idle_timeout_ms = settings_.idle_timeout_ms;
   if (cp && cp->tcp.connect_timeout) {
     slot->connect_timeout_ms = static_cast<uint64_t>(cp->tcp.connect_timeout->count() / 1'000'000);
   }

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -14,8 +15,10 @@
 
 #include "core/net/buffer_pool.h"
 #include "core/net/loop.h"
+#include "core/policy/hash.h"
 #include "core/proxyconfig/proxy_config.h"
 #include "proxy/access_log.h"
+#include "proxy/cluster_state.h"
 #include "proxy/stats.h"
 #include "proxy/upstream.h"
 
@@ -31,13 +34,6 @@ struct WorkerSettings {
   uint64_t idle_timeout_ms = 3'600'000;
   uint64_t connect_timeout_ms = 10'000;
   int access_log_fd = -1;
-};
-
-// A cluster as this worker uses it: endpoint pools parallel to cluster.endpoints.
-struct ClusterState {
-  const pc::Cluster* cluster = nullptr;
-  std::vector<EndpointPool*> pools;
-  uint64_t next = 0;  // round robin
 };
 
 class Worker {
@@ -67,8 +63,24 @@ class Worker {
   bool draining() const { return draining_; }
   ClusterState* cluster(std::string_view name);
   uint64_t random();
+  policy::Random& policy_random() { return policy_random_; }
   std::string& scratch() { return scratch_; }
   AccessLogWriter* access_log() { return access_log_.get(); }  // nullptr: logging off
+  // Pooled strings for the bytes of requests that may be replayed (retries,
+  // requests queued for a connection): no allocation once the pool is warm.
+  void take_buffer(std::string& out);
+  void give_buffer(std::string& buffer);
+
+  // Requests queued for a connection of a cluster. kick_waiters() (a connection
+  // went idle or closed) serves them from the loop, never from inside the caller.
+  void wait_for_connection(ClusterState& cluster, Downstream* d);
+  void stop_waiting(ClusterState& cluster, Downstream* d);
+  void kick_waiters();
+  // Thread-safe: runs fn on this worker's thread.
+  void post(std::function<void()> fn) { loop_.post(std::move(fn)); }
+  // On this worker's thread: every endpoint it has used, keyed
+  // "cluster|address|port", with counters and outlier state (for /clusters).
+  void snapshot_endpoints(std::unordered_map<std::string, EndpointSnapshot>& out) const;
 
   void add(Downstream* d);
   void remove(Downstream* d);
@@ -78,6 +90,7 @@ class Worker {
 
  private:
   static void on_connection(uv_stream_t* listener, int status) noexcept;
+  static void on_kick(uv_timer_t* t) noexcept;
   void apply_config(std::shared_ptr<const pc::ProxyConfig> config);
   void close_listener();
   void maybe_finish();
@@ -95,13 +108,20 @@ class Worker {
   std::atomic<bool> finished_{false};
   std::shared_ptr<const pc::ProxyConfig> config_;
   const pc::RouteTable* route_table_ = nullptr;
-  std::unordered_map<std::string_view, ClusterState> clusters_;  // views into config_
+  std::unordered_map<std::string_view, const pc::Cluster*> clusters_;  // views into config_
+  std::unordered_map<std::string, std::unique_ptr<ClusterState>> states_;
+  uint64_t generation_ = 0;  // bumped per config; states refresh lazily
   std::unordered_map<std::string, std::unique_ptr<EndpointPool>> pools_;
+  std::vector<std::string> buffers_free_;
+  uv_timer_t kick_timer_{};
+  bool kick_armed_ = false;
+  size_t waiting_ = 0;
   std::vector<Downstream*> downstreams_;
   std::vector<Shadow*> shadows_;
   bool draining_ = false;
   bool stopping_ = false;
   uint64_t rng_;
+  policy::Random policy_random_;
   std::string scratch_;
   std::unique_ptr<AccessLogWriter> access_log_;
 };

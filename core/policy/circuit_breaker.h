@@ -46,6 +46,9 @@ class CircuitBreaker {
     return limits_.max_requests_per_connection != 0 && requests_served >= limits_.max_requests_per_connection;
   }
   const PoolLimits& limits() const { return limits_; }
+  // New limits from a new config; resources in use stay counted. Not
+  // thread-safe: for a breaker owned by one thread.
+  void set_limits(const PoolLimits& limits) { limits_ = limits; }
 
  private:
   static size_t index(Resource r) { return static_cast<size_t>(r); }

@@ -164,6 +164,14 @@ void TestUpstream::serve(int fd) {
     }
     std::string out;
     const std::string& path = req.path;
+    if (hang) {
+      read_until(fd, buf, 60000, [this](const std::string&) { return stop_.load(); });
+      return;
+    }
+    if (path.rfind("/delay/", 0) == 0) {
+      // Waits N ms, or less when the proxy closes the connection first.
+      read_until(fd, buf, static_cast<int>(std::stoul(path.substr(7))), [](const std::string&) { return false; });
+    }
     if (path == "/reset") {
       linger l{1, 0};
       setsockopt(fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
@@ -193,8 +201,8 @@ void TestUpstream::serve(int fd) {
     } else if (path == "/close") {
       out = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 5\r\n\r\nclose";
     } else {
-      out = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(path.size()) +
-            "\r\nX-Upstream: yes\r\n\r\n" + path;
+      out = "HTTP/1.1 " + std::to_string(status.load()) + " Status\r\nContent-Length: " +
+            std::to_string(path.size()) + "\r\nX-Upstream: yes\r\n\r\n" + path;
     }
     for (size_t off = 0; off < out.size();) {
       ssize_t n = ::send(fd, out.data() + off, out.size() - off, MSG_NOSIGNAL);

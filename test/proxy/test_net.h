@@ -26,7 +26,9 @@ struct SeenRequest {
 //   /chunked/N   answers N bytes, chunked
 //   /big/N       answers N bytes with Content-Length
 //   /echo        answers the request body
-//   anything else: 200 with the path as body
+//   /delay/N     answers 200 after N ms
+//   anything else: `status` (200 unless set) with the path as body
+// With `hang` set it never answers anything.
 class TestUpstream {
  public:
   TestUpstream();
@@ -34,6 +36,9 @@ class TestUpstream {
   uint16_t port() const { return port_; }
   std::vector<SeenRequest> seen();
   int connections() const { return connections_.load(); }
+  size_t served() { return seen().size(); }
+  std::atomic<int> status{200};
+  std::atomic<bool> hang{false};
 
  private:
   void accept_loop();
