@@ -84,6 +84,7 @@ class Downstream final : net::Http1Handler, UpstreamUser, TunnelPeer {
   void forward(const net::Http1Head& head, const pc::Route& route, const pc::WeightedCluster& destination);
   void hash_request(const net::Http1Head& head, const model::ConsistentHashLB& config);
   void start_attempt();
+  bool pick_original_destination();
   void queue_for_connection();
   void attach(Upstream* up);
   void report_outcome(uint32_t status, std::optional<policy::LocalFailure> failure);

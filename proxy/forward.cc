@@ -1,6 +1,10 @@
 // Downstream's upstream side: endpoint choice, connection-pool limits, the
 // request queued for a connection, attempts, retries and forwarding deadlines.
 // See forward.h for what is kept to replay a request.
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <cstring>
 #include <variant>
 
 #include "core/policy/hash_key.h"
@@ -30,6 +34,41 @@ struct HeadView {
     return present ? std::optional<std::string_view>(v) : std::nullopt;
   }
 };
+
+// Where the client meant to go before iptables redirected it to us
+// (SO_ORIGINAL_DST); false for a connection that was not redirected.
+bool same_address(const sockaddr_storage& a, const sockaddr_storage& b) {
+  if (a.ss_family != b.ss_family) return false;
+  if (a.ss_family == AF_INET) {
+    const auto& x = reinterpret_cast<const sockaddr_in&>(a);
+    const auto& y = reinterpret_cast<const sockaddr_in&>(b);
+    return x.sin_port == y.sin_port && x.sin_addr.s_addr == y.sin_addr.s_addr;
+  }
+  const auto& x = reinterpret_cast<const sockaddr_in6&>(a);
+  const auto& y = reinterpret_cast<const sockaddr_in6&>(b);
+  return x.sin6_port == y.sin6_port && std::memcmp(&x.sin6_addr, &y.sin6_addr, sizeof x.sin6_addr) == 0;
+}
+
+// SO_ORIGINAL_DST and IP6T_SO_ORIGINAL_DST; the kernel headers that name them
+// clash with the C library's.
+constexpr int kOriginalDst = 80;
+
+bool original_destination(const uv_tcp_t* tcp, sockaddr_storage& out) {
+  uv_os_fd_t fd;
+  if (uv_fileno(reinterpret_cast<const uv_handle_t*>(tcp), &fd) != 0) return false;
+  socklen_t len = sizeof out;
+  bool found = getsockopt(fd, SOL_IP, kOriginalDst, &out, &len) == 0;
+  if (!found) {
+    len = sizeof out;
+    found = getsockopt(fd, SOL_IPV6, kOriginalDst, &out, &len) == 0;
+  }
+  // With connection tracking on, an unredirected connection reports our own
+  // address: going there would loop back into the proxy.
+  sockaddr_storage local{};
+  len = sizeof local;
+  if (!found || getsockname(fd, reinterpret_cast<sockaddr*>(&local), &len) != 0) return false;
+  return !same_address(out, local);
+}
 
 }  // namespace
 
@@ -87,17 +126,21 @@ void Downstream::hash_request(const net::Http1Head& head, const model::Consisten
 // Picks an endpoint (another one than the last attempt's when it can) and
 // sends the request, or queues it when the cluster is at tcp.maxConnections.
 void Downstream::start_attempt() {
-  policy::LbContext ctx;
-  ctx.hash = fwd_.hash;
-  ctx.avoid = fwd_.endpoint;
-  std::optional<size_t> endpoint = fwd_.cluster->pick(ctx, uv_now(worker_.loop()));
-  if (!endpoint) {
-    flag(kFlagUH);
-    local_reply(503, "no healthy upstream", false);
-    return;
+  if (fwd_.cluster->passthrough()) {
+    if (!pick_original_destination()) return;
+  } else {
+    policy::LbContext ctx;
+    ctx.hash = fwd_.hash;
+    ctx.avoid = fwd_.endpoint;
+    std::optional<size_t> endpoint = fwd_.cluster->pick(ctx, uv_now(worker_.loop()));
+    if (!endpoint) {
+      flag(kFlagUH);
+      local_reply(503, "no healthy upstream", false);
+      return;
+    }
+    fwd_.endpoint = *endpoint;
+    fwd_.pool = fwd_.cluster->pool(*endpoint);
   }
-  fwd_.endpoint = *endpoint;
-  fwd_.pool = fwd_.cluster->pool(*endpoint);
   log_upstream_host(*fwd_.pool);
   bool reused = false;
   Upstream* up = Upstream::acquire(worker_, *fwd_.pool, this, &reused);
@@ -106,6 +149,20 @@ void Downstream::start_attempt() {
     return;
   }
   attach(up);
+}
+
+// PASSTHROUGH (and Istio's passthrough clusters): no balancing, the request
+// goes where the client was going. Without a redirect there is nowhere: 503 UH.
+bool Downstream::pick_original_destination() {
+  sockaddr_storage address{};
+  if (!original_destination(&tcp_, address)) {
+    flag(kFlagUH);
+    local_reply(503, "no healthy upstream", false);
+    return false;
+  }
+  fwd_.endpoint = policy::kNoEndpoint;
+  fwd_.pool = worker_.original_destination_pool(*fwd_.cluster, address);
+  return true;
 }
 
 // Envoy's pending queue: wait for a connection up to http1MaxPendingRequests.

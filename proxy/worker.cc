@@ -114,6 +114,26 @@ void Worker::snapshot_endpoints(std::unordered_map<std::string, EndpointSnapshot
   }
 }
 
+EndpointPool* Worker::original_destination_pool(ClusterState& cluster, const sockaddr_storage& address) {
+  char ip[INET6_ADDRSTRLEN] = {};
+  uint16_t port = 0;
+  if (address.ss_family == AF_INET6) {
+    const auto& a6 = reinterpret_cast<const sockaddr_in6&>(address);
+    uv_ip6_name(&a6, ip, sizeof ip);
+    port = ntohs(a6.sin6_port);
+  } else {
+    const auto& a4 = reinterpret_cast<const sockaddr_in&>(address);
+    uv_ip4_name(&a4, ip, sizeof ip);
+    port = ntohs(a4.sin_port);
+  }
+  pc::Endpoint endpoint;
+  endpoint.address = ip;
+  endpoint.port = port;
+  EndpointPool* pool = endpoint_pool(cluster.cluster(), endpoint);
+  pool->breaker = &cluster.breaker();
+  return pool;
+}
+
 void Worker::take_buffer(std::string& out) {
   out.clear();
   if (buffers_free_.empty()) return;

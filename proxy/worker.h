@@ -80,6 +80,8 @@ class Worker {
   void post(std::function<void()> fn) { loop_.post(std::move(fn)); }
   // On this worker's thread: every endpoint it has used, keyed
   // "cluster|address|port", with counters and outlier state (for /clusters).
+  // The pool for a PASSTHROUGH cluster's original destination (created on first use).
+  EndpointPool* original_destination_pool(ClusterState& cluster, const sockaddr_storage& address);
   void snapshot_endpoints(std::unordered_map<std::string, EndpointSnapshot>& out) const;
 
   void add(Downstream* d);

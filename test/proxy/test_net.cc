@@ -216,8 +216,14 @@ void TestUpstream::serve(int fd) {
   }
 }
 
-Client::Client(uint16_t port) {
+Client::Client(uint16_t port, const char* source_ip) {
   fd_ = socket(AF_INET, SOCK_STREAM, 0);
+  if (source_ip != nullptr) {
+    sockaddr_in s{};
+    s.sin_family = AF_INET;
+    inet_pton(AF_INET, source_ip, &s.sin_addr);
+    bind(fd_, reinterpret_cast<sockaddr*>(&s), sizeof s);
+  }
   sockaddr_in a{};
   a.sin_family = AF_INET;
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);

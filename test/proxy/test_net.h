@@ -65,7 +65,8 @@ struct Response {
 // A raw client connection to 127.0.0.1:port.
 class Client {
  public:
-  explicit Client(uint16_t port);
+  // source_ip: bind to this loopback address first (e.g. to match an iptables rule).
+  explicit Client(uint16_t port, const char* source_ip = nullptr);
   ~Client();
   bool send(const std::string& bytes);
   // Reads one response (Content-Length, chunked or until close). head_only: a response to HEAD.
