@@ -142,8 +142,9 @@ void Worker::take_buffer(std::string& out) {
 }
 
 void Worker::give_buffer(std::string& buffer) {
-  // Keep a bounded number of modest buffers; big ones go back to the allocator.
-  if (buffer.capacity() > 0 && buffer.capacity() <= 128 * 1024 && buffers_free_.size() < 256) {
+  // Keep a few small buffers (a head and a small body): an idle proxy stays
+  // small after a burst of big bodies, which go back to the allocator.
+  if (buffer.capacity() > 0 && buffer.capacity() <= 8 * 1024 && buffers_free_.size() < 128) {
     buffer.clear();
     buffers_free_.push_back(std::move(buffer));
   }
