@@ -15,8 +15,8 @@ namespace {
 constexpr struct {
   ResponseFlag flag;
   const char* name;
-} kFlagNames[] = {{kFlagUH, "UH"}, {kFlagUT, "UT"}, {kFlagLR, "LR"}, {kFlagUF, "UF"},
-                  {kFlagUC, "UC"}, {kFlagUO, "UO"}, {kFlagNR, "NR"}, {kFlagDI, "DI"},
+} kFlagNames[] = {{kFlagUH, "UH"}, {kFlagUT, "UT"}, {kFlagLR, "LR"},   {kFlagUF, "UF"},
+                  {kFlagUC, "UC"}, {kFlagUO, "UO"}, {kFlagNR, "NR"},   {kFlagDI, "DI"},
                   {kFlagFI, "FI"}, {kFlagDC, "DC"}, {kFlagURX, "URX"}, {kFlagUPE, "UPE"}};
 
 void append_number(std::string& out, uint64_t v) {
@@ -71,18 +71,30 @@ void append_flags(std::string& out, uint32_t flags) {
 
 void count_flag(WorkerStats& stats, ResponseFlag flag) {
   switch (flag) {
-    case kFlagUH: return stats.flag_UH.add();
-    case kFlagUT: return stats.flag_UT.add();
-    case kFlagLR: return stats.flag_LR.add();
-    case kFlagUF: return stats.flag_UF.add();
-    case kFlagUC: return stats.flag_UC.add();
-    case kFlagUO: return stats.flag_UO.add();
-    case kFlagNR: return stats.flag_NR.add();
-    case kFlagDI: return stats.flag_DI.add();
-    case kFlagFI: return stats.flag_FI.add();
-    case kFlagDC: return stats.flag_DC.add();
-    case kFlagURX: return stats.flag_URX.add();
-    case kFlagUPE: return stats.flag_UPE.add();
+    case kFlagUH:
+      return stats.flag_UH.add();
+    case kFlagUT:
+      return stats.flag_UT.add();
+    case kFlagLR:
+      return stats.flag_LR.add();
+    case kFlagUF:
+      return stats.flag_UF.add();
+    case kFlagUC:
+      return stats.flag_UC.add();
+    case kFlagUO:
+      return stats.flag_UO.add();
+    case kFlagNR:
+      return stats.flag_NR.add();
+    case kFlagDI:
+      return stats.flag_DI.add();
+    case kFlagFI:
+      return stats.flag_FI.add();
+    case kFlagDC:
+      return stats.flag_DC.add();
+    case kFlagURX:
+      return stats.flag_URX.add();
+    case kFlagUPE:
+      return stats.flag_UPE.add();
   }
 }
 

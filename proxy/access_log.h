@@ -17,18 +17,18 @@ struct WorkerStats;
 
 // Envoy's response flags, in the order Envoy prints them.
 enum ResponseFlag : uint32_t {
-  kFlagUH = 1u << 0,   // no healthy upstream
-  kFlagUT = 1u << 1,   // upstream request timeout
-  kFlagLR = 1u << 2,   // connection local reset
-  kFlagUF = 1u << 3,   // upstream connection failure
-  kFlagUC = 1u << 4,   // upstream connection termination
-  kFlagUO = 1u << 5,   // upstream overflow (circuit breaking)
-  kFlagNR = 1u << 6,   // no route
-  kFlagDI = 1u << 7,   // delay injected
-  kFlagFI = 1u << 8,   // fault (abort) injected
-  kFlagDC = 1u << 9,   // downstream connection termination
-  kFlagURX = 1u << 10, // retry limit exceeded
-  kFlagUPE = 1u << 11, // upstream protocol error
+  kFlagUH = 1u << 0,    // no healthy upstream
+  kFlagUT = 1u << 1,    // upstream request timeout
+  kFlagLR = 1u << 2,    // connection local reset
+  kFlagUF = 1u << 3,    // upstream connection failure
+  kFlagUC = 1u << 4,    // upstream connection termination
+  kFlagUO = 1u << 5,    // upstream overflow (circuit breaking)
+  kFlagNR = 1u << 6,    // no route
+  kFlagDI = 1u << 7,    // delay injected
+  kFlagFI = 1u << 8,    // fault (abort) injected
+  kFlagDC = 1u << 9,    // downstream connection termination
+  kFlagURX = 1u << 10,  // retry limit exceeded
+  kFlagUPE = 1u << 11,  // upstream protocol error
 };
 
 // "UF", "DI,FI", or "-" when none is set.

@@ -28,7 +28,8 @@ void Downstream::stop_reading() {
 
 void Downstream::on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) noexcept {
   auto* self = static_cast<Downstream*>(h->data);
-  *buf = self->tunnel_ != nullptr && self->tunnelling_ ? self->tunnel_->client_buffer() : self->reader_.alloc();
+  *buf =
+      self->tunnel_ != nullptr && self->tunnelling_ ? self->tunnel_->client_buffer() : self->reader_.alloc();
 }
 
 void Downstream::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t*) noexcept {

@@ -67,7 +67,8 @@ void Downstream::tunnel_ended() {
   tunnel_ = nullptr;
   if (!response_started_) {
     flag(kFlagUF);
-    local_reply(503, "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
+    local_reply(503,
+                "upstream connect error or disconnect/reset before headers. reset reason: connection failure",
                 true);
   }
   response_complete_ = true;

@@ -52,7 +52,8 @@ void add_header(std::string& out, std::string_view name, std::string_view value)
 
 }  // namespace
 
-bool apply_cors(const pc::CorsPolicy& cors, const net::Http1Head& head, FilterState& state, FilterReply& reply) {
+bool apply_cors(const pc::CorsPolicy& cors, const net::Http1Head& head, FilterState& state,
+                FilterReply& reply) {
   policy::CorsRequest request;
   request.method = head.method_name;
   bool has_origin = false, has_request_method = false;
@@ -61,8 +62,8 @@ bool apply_cors(const pc::CorsPolicy& cors, const net::Http1Head& head, FilterSt
   if (has_origin) request.origin = origin;
   if (has_request_method) request.request_method = request_method;
   policy::CorsDecision decision = policy::decide_cors(cors, request);
-  std::string& out = decision.action == policy::CorsDecision::Action::kRespond ? reply.headers
-                                                                                : state.response_headers;
+  std::string& out =
+      decision.action == policy::CorsDecision::Action::kRespond ? reply.headers : state.response_headers;
   for (const policy::CorsHeader& h : decision.headers()) add_header(out, h.name, h.value);
   if (decision.action != policy::CorsDecision::Action::kRespond) return false;
   reply.status = static_cast<int>(decision.status);
@@ -81,7 +82,8 @@ void redirect_reply(const pc::RedirectAction& redirect, const net::Http1Head& he
   add_header(reply.headers, "location", policy::redirect_location(redirect, request));
 }
 
-void apply_rewrite(const pc::Route& route, size_t match_index, const net::Http1Head& head, FilterState& state) {
+void apply_rewrite(const pc::Route& route, size_t match_index, const net::Http1Head& head,
+                   FilterState& state) {
   const auto* forward = std::get_if<pc::ForwardAction>(&route.action);
   if (forward == nullptr || !forward->rewrite) return;
   const pc::StringMatcher* uri = nullptr;

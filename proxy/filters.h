@@ -59,7 +59,8 @@ struct FilterReply {
 
 // CORS for the route: true when the proxy answers (a preflight) with `reply`;
 // otherwise the headers for the actual response are left in `state`.
-bool apply_cors(const pc::CorsPolicy& cors, const net::Http1Head& head, FilterState& state, FilterReply& reply);
+bool apply_cors(const pc::CorsPolicy& cors, const net::Http1Head& head, FilterState& state,
+                FilterReply& reply);
 
 // The redirect response for a RedirectAction route.
 void redirect_reply(const pc::RedirectAction& redirect, const net::Http1Head& head, uint32_t listener_port,
@@ -67,6 +68,7 @@ void redirect_reply(const pc::RedirectAction& redirect, const net::Http1Head& he
 
 // Fills state.path/state.authority from the route's rewrite policy, if any.
 // `match_index`: the match block that selected the route (its uri prefix is swapped).
-void apply_rewrite(const pc::Route& route, size_t match_index, const net::Http1Head& head, FilterState& state);
+void apply_rewrite(const pc::Route& route, size_t match_index, const net::Http1Head& head,
+                   FilterState& state);
 
 }  // namespace mesh::proxy

@@ -53,7 +53,8 @@ Shadow* Shadow::start(Worker& worker, const pc::MirrorPolicy& mirror, const std:
   }
   worker.add_shadow(s);
   worker.stats().upstream_rq_mirrored.add();
-  uv_buf_t b = uv_buf_init(const_cast<char*>(request_head.data()), static_cast<unsigned>(request_head.size()));
+  uv_buf_t b =
+      uv_buf_init(const_cast<char*>(request_head.data()), static_cast<unsigned>(request_head.size()));
   s->up_->write(&b, 1);
   return s;
 }

@@ -34,14 +34,16 @@ Tunnel::Tunnel(Worker& worker, TunnelPeer& peer)
 
 Tunnel::~Tunnel() = default;
 
-Tunnel* Tunnel::open(Worker& worker, const EndpointPool& pool, TunnelPeer& peer, std::string_view request_head) {
+Tunnel* Tunnel::open(Worker& worker, const EndpointPool& pool, TunnelPeer& peer,
+                     std::string_view request_head) {
   auto* t = new Tunnel(worker, peer);
   uv_tcp_init(worker.loop(), &t->tcp_);
   t->tcp_.data = t->connect_req_.data = t;
   uv_tcp_nodelay(&t->tcp_, 1);
-  int rc = pool.address_ok ? uv_tcp_connect(&t->connect_req_, &t->tcp_,
-                                            reinterpret_cast<const sockaddr*>(&pool.address), &Tunnel::on_connect)
-                           : UV_EINVAL;
+  int rc = pool.address_ok
+               ? uv_tcp_connect(&t->connect_req_, &t->tcp_, reinterpret_cast<const sockaddr*>(&pool.address),
+                                &Tunnel::on_connect)
+               : UV_EINVAL;
   if (rc != 0) {
     t->mode_ = Mode::kDone;
     t->close();  // the peer hears of it from the close callback, never from inside open()
@@ -97,7 +99,8 @@ void Tunnel::on_upstream_bytes(size_t n) {
     if (peer_ != nullptr) peer_->tunnel_client_writer().write(std::string_view(from_upstream_.get(), n));
   } else {
     net::ParseStatus st = reader_.on_data(n);
-    if (mode_ == Mode::kSplice && (st == net::ParseStatus::kUpgrade || st == net::ParseStatus::kMessageDone)) {
+    if (mode_ == Mode::kSplice &&
+        (st == net::ParseStatus::kUpgrade || st == net::ParseStatus::kMessageDone)) {
       std::string_view rest = reader_.unparsed();  // the upstream's first tunnelled bytes
       if (peer_ != nullptr && !rest.empty()) peer_->tunnel_client_writer().write(rest);
       reader_.consume_unparsed();

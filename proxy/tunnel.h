@@ -26,7 +26,7 @@ class TunnelPeer {
   virtual net::Writer& tunnel_client_writer() = 0;
   virtual void tunnel_pause_client(bool pause) = 0;
   virtual void tunnel_response(int status) = 0;  // the upstream's answer began
-  virtual void tunnel_ended() = 0;                // the upstream side is done: close after flushing
+  virtual void tunnel_ended() = 0;               // the upstream side is done: close after flushing
 
  protected:
   ~TunnelPeer() = default;
@@ -38,7 +38,8 @@ class Tunnel final : net::Http1Handler {
   static constexpr size_t kLowWater = 64 * 1024;
 
   // Connects to `pool`'s endpoint and sends `request_head`.
-  static Tunnel* open(Worker& worker, const EndpointPool& pool, TunnelPeer& peer, std::string_view request_head);
+  static Tunnel* open(Worker& worker, const EndpointPool& pool, TunnelPeer& peer,
+                      std::string_view request_head);
   // Client bytes after its upgrade request, forwarded as they are.
   uv_buf_t client_buffer();
   void from_client(const char* data, size_t len);

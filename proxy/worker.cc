@@ -17,7 +17,8 @@ Worker::Worker(int index, WorkerSettings settings, std::shared_ptr<const pc::Pro
   scratch_.reserve(4096);
   uv_timer_init(loop_.get(), &kick_timer_);
   kick_timer_.data = this;
-  if (settings_.access_log_fd >= 0) access_log_ = std::make_unique<AccessLogWriter>(loop_.get(), settings_.access_log_fd);
+  if (settings_.access_log_fd >= 0)
+    access_log_ = std::make_unique<AccessLogWriter>(loop_.get(), settings_.access_log_fd);
 }
 
 Worker::~Worker() {

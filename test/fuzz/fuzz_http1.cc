@@ -64,8 +64,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
   static net::BufferPool pool(4);
   Sink sink;
-  net::Http1Reader reader(request ? net::Http1Reader::Kind::kRequest : net::Http1Reader::Kind::kResponse, pool,
-                          sink);
+  net::Http1Reader reader(request ? net::Http1Reader::Kind::kRequest : net::Http1Reader::Kind::kResponse,
+                          pool, sink);
   while (!input.empty()) {
     std::string_view chunk = input.substr(0, step);
     input.remove_prefix(chunk.size());

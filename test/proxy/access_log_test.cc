@@ -100,8 +100,9 @@ TEST_CASE("--access-log writes a line per request with flags, bytes and upstream
   opts.concurrency = 1;
   ProxyFixture f(opts);
   REQUIRE(f.started());
-  Response ok = request(f.port(), "POST /echo HTTP/1.1\r\nHost: known.example\r\nUser-Agent: t/1\r\n"
-                                  "X-Request-Id: rid-1\r\nContent-Length: 3\r\n\r\nabc");
+  Response ok = request(f.port(),
+                        "POST /echo HTTP/1.1\r\nHost: known.example\r\nUser-Agent: t/1\r\n"
+                        "X-Request-Id: rid-1\r\nContent-Length: 3\r\n\r\nabc");
   CHECK(ok.body == "abc");
   CHECK(request(f.port(), "GET /x HTTP/1.1\r\nHost: unknown.example\r\n\r\n").status == 404);
   CHECK(request(f.port(), get("/dead")).status == 503);

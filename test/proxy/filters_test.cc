@@ -21,7 +21,8 @@ std::shared_ptr<pc::ProxyConfig> with_routes(uint16_t upstream_port, std::vector
   return cfg;
 }
 
-pc::Route fault_route(std::string path, uint64_t delay_ms, double delay_pct, uint32_t abort, double abort_pct) {
+pc::Route fault_route(std::string path, uint64_t delay_ms, double delay_pct, uint32_t abort,
+                      double abort_pct) {
   pc::Route r = forward_route(path, "up", uri_prefix(path));
   pc::FaultPolicy fault;
   if (delay_ms > 0) fault.delay = std::chrono::milliseconds(delay_ms);
@@ -33,7 +34,8 @@ pc::Route fault_route(std::string path, uint64_t delay_ms, double delay_pct, uin
 }
 
 long elapsed_ms(Clock::time_point since) {
-  return static_cast<long>(std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count());
+  return static_cast<long>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - since).count());
 }
 
 struct Upstream1 {
@@ -71,7 +73,9 @@ TEST_CASE("fault delay holds the request on a timer without blocking the worker;
   CHECK(r.body == "hello");
   CHECK(f.proxy().counter("flag_DI") == 1);
   // Chunked bodies that arrive during the delay go out too.
-  slow.send("POST /echo HTTP/1.1\r\nHost: known.example\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
+  slow.send(
+      "POST /echo HTTP/1.1\r\nHost: known.example\r\nTransfer-Encoding: "
+      "chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n");
   CHECK(slow.read().body == "abc");
 }
 
@@ -119,7 +123,8 @@ std::string preflight(const std::string& path, const std::string& origin) {
 
 TEST_CASE("CORS preflight answered by the proxy for exact, prefix and regex origins") {
   Upstream1 u;
-  ProxyFixture f({}, with_routes(u.upstream.port(), {cors_route("/cors", true), cors_route("/ignore", false)}));
+  ProxyFixture f({},
+                 with_routes(u.upstream.port(), {cors_route("/cors", true), cors_route("/ignore", false)}));
   for (std::string origin : {"https://exact.example", "https://prefixed.example", "https://a.re.example"}) {
     Response r = request(f.port(), preflight("/cors", origin));
     CHECK(r.status == 200);
@@ -177,9 +182,9 @@ TEST_CASE("redirects: uri, authority, port, derivePort, scheme, redirectCode") {
   pc::RedirectAction keep{"", "", 0, Derive::kNone, "/kept", 301};
   pc::RedirectAction proto{"https", "", 0, Derive::kFromProtocolDefault, "", 308};
   pc::RedirectAction req_port{"", "other.example", 0, Derive::kFromRequestPort, "", 307};
-  ProxyFixture f({}, with_routes(u.upstream.port(), {redirect_route("/full", full), redirect_route("/keep", keep),
-                                                     redirect_route("/proto", proto),
-                                                     redirect_route("/reqport", req_port)}));
+  ProxyFixture f({}, with_routes(u.upstream.port(),
+                                 {redirect_route("/full", full), redirect_route("/keep", keep),
+                                  redirect_route("/proto", proto), redirect_route("/reqport", req_port)}));
   Response r = request(f.port(), get("/full?a=1"));
   CHECK(r.status == 302);
   CHECK(r.headers["location"] == "https://new.example:8443/moved?a=1");

@@ -64,8 +64,9 @@ struct SilentListener {
 TEST_CASE("mirror: the shadow host gets a copy with its body; the client gets the main response") {
   TestUpstream main_up, mirror_up;
   ProxyFixture f({}, mirror_config(main_up.port(), mirror_up.port(), 100, true));
-  Response r = request(f.port(), "POST /echo HTTP/1.1\r\nHost: known.example:8080\r\nContent-Length: 5\r\n"
-                                 "X-Request-Id: rid\r\n\r\nhello");
+  Response r = request(f.port(),
+                       "POST /echo HTTP/1.1\r\nHost: known.example:8080\r\nContent-Length: 5\r\n"
+                       "X-Request-Id: rid\r\n\r\nhello");
   CHECK(r.status == 200);
   CHECK(r.body == "hello");
   REQUIRE(eventually([&] { return mirror_up.seen().size() == 1; }));
@@ -78,8 +79,9 @@ TEST_CASE("mirror: the shadow host gets a copy with its body; the client gets th
   REQUIRE(main_up.seen().size() == 1);
   CHECK(main_up.seen()[0].headers["host"] == "known.example:8080");
   // Chunked bodies are mirrored too.
-  r = request(f.port(), "POST /echo HTTP/1.1\r\nHost: known.example\r\nTransfer-Encoding: chunked\r\n\r\n"
-                        "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
+  r = request(f.port(),
+              "POST /echo HTTP/1.1\r\nHost: known.example\r\nTransfer-Encoding: chunked\r\n\r\n"
+              "3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n");
   CHECK(r.body == "abcde");
   REQUIRE(eventually([&] { return mirror_up.seen().size() == 2; }));
   CHECK(mirror_up.seen()[1].body == "abcde");

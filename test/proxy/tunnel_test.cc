@@ -108,7 +108,8 @@ class EchoUpgradeServer {
 };
 
 std::string upgrade(const std::string& path) {
-  return "GET " + path + " HTTP/1.1\r\nHost: known.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
+  return "GET " + path +
+         " HTTP/1.1\r\nHost: known.example\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n"
          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
 }
 
