@@ -16,5 +16,7 @@ void add_routes_command(CLI::App& app, Action& run);
 void add_proxy_command(CLI::App& app, Action& run);
 void add_iptables_command(CLI::App& app, Action& run);
 void add_inject_command(CLI::App& app, Action& run);
+void add_control_command(CLI::App& app, Action& run);
+void add_status_command(CLI::App& app, Action& run);
 
 }  // namespace mesh::cmd

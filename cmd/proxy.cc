@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "cmd/commands.h"
+#include "cmd/proxy_control.h"
 #include "core/model/analyze.h"
 #include "core/model/load.h"
 #include "core/net/tcp.h"
@@ -17,6 +18,7 @@ struct ProxyCommandOptions {
   std::vector<std::string> files;
   std::string gateway;   // NAMESPACE/NAME: serve as this gateway
   std::string workload;  // NAMESPACE/NAME: serve as this workload's sidecar
+  ControlFlags control;  // --control: config pushed by `mesh control`
   double header_timeout_s = 10, idle_timeout_s = 3600, connect_timeout_s = 10;
 };
 
@@ -74,10 +76,13 @@ int run_proxy(ProxyCommandOptions& o) {
     std::fprintf(stderr, "%smesh proxy: config refused\n", error.c_str());
     return 1;
   }
-  o.proxy.watch_paths = o.files;
+  if (o.control.address.empty()) o.proxy.watch_paths = o.files;
+  std::unique_ptr<proxy::ControlClient> control;  // outlives the proxy's main loop
   proxy::Proxy p(o.proxy);
-  p.set_reload_source([&o](std::string& err) { return load_config(o, err); });
-  if (!p.start(config, error)) {
+  if (o.control.address.empty()) p.set_reload_source([&o](std::string& err) { return load_config(o, err); });
+  if (!p.start(config, error) ||
+      (!o.control.address.empty() &&
+       !(control = start_control_client(p, o.control, o.workload, o.gateway, o.proxy.route_table, error)))) {
     std::fprintf(stderr, "mesh proxy: %s\n", error.c_str());
     return 1;
   }
@@ -120,6 +125,7 @@ void add_proxy_command(CLI::App& app, Action& run) {
                   "Access log in Envoy's default format: a file (appended to) or - for stdout; off when unset");
   sub->add_option("--connect-timeout", o->connect_timeout_s, "Default upstream connect timeout in seconds")
       ->capture_default_str();
+  add_control_flags(sub, o->control);
   sub->callback([&run, o] { run = [o] { return run_proxy(*o); }; });
 }
 

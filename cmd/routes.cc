@@ -9,6 +9,7 @@
 
 #include "cmd/commands.h"
 #include "cmd/routes_explain.h"
+#include "cmd/routes_live.h"
 #include "core/model/load.h"
 #include "core/translate/translate.h"
 
@@ -24,6 +25,9 @@ struct RoutesOptions {
   std::string explain;
   std::vector<std::string> headers;
   int bench_sidecars = 0;  // hidden: time translating this many sidecars
+  std::string name;        // live: a pod or Deployment connected to the control plane
+  std::string control = "127.0.0.1:15010";
+  std::string proxy;  // live: a proxy's admin ADDR:PORT
 };
 
 std::pair<std::string, std::string> split_ref(const std::string& ref) {
@@ -188,7 +192,37 @@ void bench_sidecars(int n, const model::ConfigSet& config, const registry::Regis
                ms, n ? ms / n : 0.0, n ? cpu_ms / n : 0.0, routes);
 }
 
+// Prints one proxy's config as the chosen output (table, json, yaml or --explain).
+int render(const RoutesOptions& o, const pc::ProxyConfig& cfg) {
+  if (!o.explain.empty()) {
+    return run_explain(cfg, ExplainOptions{o.explain, o.headers, o.output == "json" ? "json" : ""});
+  }
+  if (o.output == "json") {
+    std::fputs(translate::to_json(cfg).c_str(), stdout);
+  } else if (o.output == "yaml") {
+    std::fputs(translate::to_yaml(cfg).c_str(), stdout);
+  } else {
+    print_table(cfg);
+  }
+  return 0;
+}
+
+int run_live_routes(const RoutesOptions& o) {
+  std::string error;
+  auto cfg = !o.proxy.empty() ? fetch_from_proxy(o.proxy, error) : fetch_from_control(o.control, o.name, error);
+  if (!cfg) {
+    std::fprintf(stderr, "mesh routes: %s\n", error.c_str());
+    return 1;
+  }
+  return render(o, *cfg);
+}
+
 int run_routes(const RoutesOptions& o) {
+  if (o.files.empty() && o.name.empty() && o.proxy.empty()) {
+    std::fprintf(stderr, "mesh routes: give -f FILES (offline), a pod NAME or --proxy ADDR (live)\n");
+    return 2;
+  }
+  if (o.files.empty()) return run_live_routes(o);
   model::ConfigSet config;
   model::Diagnostics diags;
   model::load_paths(o.files, model::LoadOptions{}, config, diags);
@@ -203,28 +237,23 @@ int run_routes(const RoutesOptions& o) {
     return 1;
   }
   if (o.bench_sidecars > 0) bench_sidecars(o.bench_sidecars, config, reg);
-  std::shared_ptr<const pc::ProxyConfig> cfg = translate::translate(config, reg, *proxy);
-  if (!o.explain.empty()) {
-    return run_explain(*cfg, ExplainOptions{o.explain, o.headers, o.output == "json" ? "json" : ""});
-  }
-  if (o.output == "json") {
-    std::fputs(translate::to_json(*cfg).c_str(), stdout);
-  } else if (o.output == "yaml") {
-    std::fputs(translate::to_yaml(*cfg).c_str(), stdout);
-  } else {
-    print_table(*cfg);
-  }
-  return 0;
+  return render(o, *translate::translate(config, reg, *proxy));
 }
 
 }  // namespace
 
 void add_routes_command(CLI::App& app, Action& run) {
   auto opts = std::make_shared<RoutesOptions>();
-  CLI::App* sub = app.add_subcommand("routes", "Show the routes a proxy gets from config files (offline)");
-  sub->add_option("-f,--filename", opts->files, "Files or directories with config, - for stdin")
-      ->required()
-      ->expected(1, -1);
+  CLI::App* sub = app.add_subcommand(
+      "routes", "Show a proxy's routes: from config files (-f, offline) or live (NAME or --proxy)");
+  auto* files = sub->add_option("-f,--filename", opts->files, "Files or directories with config, - for stdin")
+                    ->expected(1, -1);
+  auto* name = sub->add_option("name", opts->name,
+                               "Live: a pod (NAMESPACE/NAME) or Deployment connected to `mesh control`");
+  sub->add_option("--control", opts->control, "Live: the control plane ADDR:PORT")->capture_default_str();
+  auto* proxy = sub->add_option("--proxy", opts->proxy, "Live: a proxy's admin ADDR:PORT (its /config_dump)");
+  files->excludes(name)->excludes(proxy);
+  name->excludes(proxy);
   auto* workload = sub->add_option("--workload", opts->workload, "Sidecar of this workload (NAMESPACE/NAME)");
   auto* gateway = sub->add_option("--gateway", opts->gateway, "Gateway proxy (NAMESPACE/NAME)");
   workload->excludes(gateway);

@@ -241,6 +241,8 @@ void Admin::finish() {
 }
 
 void Admin::close_handles() {
+  std::vector<std::function<void()>> hooks = std::move(proxy_.shutdown_hooks_);
+  for (auto& hook : hooks) hook();
   auto close = [](auto* h) { net::close_handle(reinterpret_cast<uv_handle_t*>(h), nullptr); };
   if (admin_open_) close(&admin_);
   if (health_open_) close(&health_);

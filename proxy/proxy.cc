@@ -110,6 +110,10 @@ bool Proxy::open_access_log(std::string& error) {
 uint16_t Proxy::admin_port() const {
   return admin_ ? admin_->admin_port() : 0;
 }
+uv_loop_t* Proxy::main_loop() {
+  return admin_ ? admin_->loop() : nullptr;
+}
+
 uint16_t Proxy::health_port() const {
   return admin_ ? admin_->health_port() : 0;
 }

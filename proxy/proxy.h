@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <uv.h>
+
 #include "core/proxyconfig/proxy_config.h"
 
 namespace mesh::proxy {
@@ -56,6 +58,10 @@ class Proxy {
   // Thread-safe: every worker picks this config up before its next request.
   void update_config(std::shared_ptr<const pc::ProxyConfig> config);
   void set_reload_source(ConfigSource source) { reload_ = std::move(source); }
+  // The main thread's loop (admin, signals, the control-plane client); after start().
+  uv_loop_t* main_loop();
+  // Runs on the main thread when it shuts down, to close what was added to main_loop().
+  void add_shutdown_hook(std::function<void()> hook) { shutdown_hooks_.push_back(std::move(hook)); }
 
   uint16_t port() const { return port_; }
   uint16_t admin_port() const;
@@ -82,6 +88,7 @@ class Proxy {
   std::unique_ptr<Admin> admin_;
   ConfigSource reload_;
   mutable std::mutex config_mu_;  // config_ is read by the admin thread, set by reloads
+  std::vector<std::function<void()>> shutdown_hooks_;
   std::shared_ptr<const pc::ProxyConfig> config_;
   uint16_t port_ = 0;
   std::atomic<bool> draining_{false};

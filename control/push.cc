@@ -1,0 +1,86 @@
+#include "control/push.h"
+
+#include "core/translate/translate.h"
+#include "core/xds/config_codec.h"
+
+namespace mesh::control {
+
+const char* sync_status_name(SyncStatus s) {
+  switch (s) {
+    case SyncStatus::kSynced:
+      return "SYNCED";
+    case SyncStatus::kStale:
+      return "STALE";
+    case SyncStatus::kNacked:
+      return "NACKED";
+    case SyncStatus::kNotSent:
+      break;
+  }
+  return "NOT SENT";
+}
+
+// Like istioctl proxy-status: NACKED when the proxy rejected what it was sent
+// last, SYNCED when it acknowledged it, STALE while the answer is outstanding.
+SyncStatus ProxyRecord::status() const {
+  if (sent_version == 0) return SyncStatus::kNotSent;
+  if (nacked_version == sent_version) return SyncStatus::kNacked;
+  if (acked_version == sent_version) return SyncStatus::kSynced;
+  return SyncStatus::kStale;
+}
+
+void ProxyRecord::on_ack(uint64_t version, uint64_t now_ms) {
+  if (version > acked_version) acked_version = version;
+  if (version == sent_version) acked_at_ms = now_ms;
+}
+
+void ProxyRecord::on_nack(uint64_t version, std::string error) {
+  nacked_version = version;
+  nack_error = std::move(error);
+}
+
+pc::ProxyIdentity identity_of(const xds::Hello& hello) {
+  pc::ProxyIdentity p;
+  p.type = hello.gateway ? pc::ProxyIdentity::Type::kGateway : pc::ProxyIdentity::Type::kSidecar;
+  p.name = hello.name;
+  p.ns = hello.ns;
+  p.labels = hello.labels;
+  p.service_account = hello.service_account;
+  p.ip = hello.ip;
+  return p;
+}
+
+model::Pod pod_of(const xds::Hello& hello) {
+  model::Pod pod;
+  pod.meta.kind = "Pod";
+  pod.meta.api_version = "v1";
+  pod.meta.name = hello.name;
+  pod.meta.ns = hello.ns;
+  pod.meta.labels = hello.labels;
+  pod.spec.labels = hello.labels;
+  pod.spec.service_account = hello.service_account;
+  pod.pod_ip = hello.ip;
+  model::Container app;
+  app.name = "app";
+  for (const xds::PortInfo& p : hello.ports) app.ports.push_back({p.name, p.number, "TCP"});
+  pod.spec.containers.push_back(std::move(app));
+  return pod;
+}
+
+std::optional<Snapshot> plan_push(const model::ConfigSet& config, const registry::Registry& registry,
+                                  ProxyRecord& proxy, uint64_t version, uint64_t now_ms) {
+  auto translated = translate::translate(config, registry, identity_of(proxy.hello));
+  // The dump starts with the version; everything after it is the content.
+  const std::string text = xds::encode_config(*translated);
+  const size_t rest = text.find(',');
+  const std::string_view content = rest == std::string::npos ? std::string_view(text) : std::string_view(text).substr(rest);
+  const uint64_t hash = xds::fnv1a(content);
+  if (proxy.sent_version != 0 && hash == proxy.sent_hash) return std::nullopt;
+  proxy.config_json = "{\"version\":" + std::to_string(version) + std::string(content);
+  Snapshot snap{version, xds::encode_snapshot(version, proxy.config_json)};
+  proxy.sent_version = version;
+  proxy.sent_hash = hash;
+  proxy.sent_at_ms = now_ms;
+  return snap;
+}
+
+}  // namespace mesh::control
