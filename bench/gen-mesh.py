@@ -6,7 +6,10 @@ v2) of 5 replicas (10,000 endpoints), one DestinationRule with subsets v1/v2,
 one VirtualService for the mesh (header match, 90/10 split, retries, timeout)
 and one VirtualService bound to a shared ingress Gateway (2,000 in all).
 
-Usage: gen-mesh.py [--services N] [--replicas R] OUT.yaml
+With --pods the replicas are written as Pods with IPs (what a running cluster
+or `mesh control`'s joined sidecars provide) instead of Deployments.
+
+Usage: gen-mesh.py [--services N] [--replicas R] [--pods] OUT.yaml
 """
 import argparse
 
@@ -41,6 +44,27 @@ spec:
         ports:
         - {{containerPort: 8080}}
 """
+
+
+def pods(name, ns, version, replicas, first_ip):
+    out = []
+    for r in range(replicas):
+        ip = first_ip + r
+        out.append(f"""apiVersion: v1
+kind: Pod
+metadata:
+  name: {name}-{version}-{r}
+  namespace: {ns}
+  labels: {{app: {name}, version: {version}}}
+spec:
+  serviceAccountName: {name}
+  containers:
+  - name: app
+    ports:
+    - {{containerPort: 8080}}
+status: {{podIP: 10.{ip >> 16 & 255}.{ip >> 8 & 255}.{ip & 255}}}
+""")
+    return out
 
 
 def destination_rule(name, ns):
@@ -124,6 +148,7 @@ def main():
     p.add_argument("--services", type=int, default=1000)
     p.add_argument("--replicas", type=int, default=5)
     p.add_argument("--namespaces", type=int, default=10)
+    p.add_argument("--pods", action="store_true", help="Pods with IPs instead of Deployments")
     p.add_argument("out")
     a = p.parse_args()
     docs = [GATEWAY]
@@ -132,7 +157,11 @@ def main():
         name = f"svc-{i}"
         peer = f"svc-{(i + 1) % a.services}.ns-{(i + 1) % a.services % a.namespaces}.svc.cluster.local"
         docs.append(service(name, ns))
-        docs += [deployment(name, ns, v, a.replicas) for v in ("v1", "v2")]
+        for k, v in enumerate(("v1", "v2")):
+            if a.pods:
+                docs += pods(name, ns, v, a.replicas, (2 * i + k) * a.replicas + 1)
+            else:
+                docs.append(deployment(name, ns, v, a.replicas))
         docs.append(destination_rule(name, ns))
         docs.append(mesh_virtual_service(name, ns, peer))
         docs.append(gateway_virtual_service(name, ns))

@@ -1,5 +1,6 @@
 #include "proxy/control_client.h"
 
+#include <algorithm>
 #include <cstdio>
 
 #include "core/net/loop.h"

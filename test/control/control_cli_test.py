@@ -189,6 +189,7 @@ def main():
         assert get(a["listen"], host="up.test.local:%d" % up) == (200, "lane=a2")
         log = open(os.path.join(tmp, "control.log")).read()
         assert "team-a/lane.yaml:4:" in log and "last good version stays in effect" in log, log
+        write(vs_a, LANE_VS.format(ns="team-a", port=up, lane="a2"))  # fixed: same as the last good one
 
         # 3. c-1 serves route table `other`; a snapshot without it is NACKed, the old config kept.
         os.remove(os.path.join(config, "other.yaml"))
