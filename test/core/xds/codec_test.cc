@@ -3,6 +3,7 @@
 // naming the field, never a crash; frames split and join across reads.
 #include "core/xds/config_codec.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -160,7 +161,10 @@ TEST_CASE("the content hash ignores the version and sees every other change") {
   const uint64_t hash = xds::content_hash(*config);
   config->version = 99;
   CHECK(xds::content_hash(*config) == hash);
-  config->clusters.front().endpoints.front().port = 1;
+  auto with_endpoints = std::find_if(config->clusters.begin(), config->clusters.end(),
+                                    [](const pc::Cluster& c) { return !c.endpoints.empty(); });
+  REQUIRE(with_endpoints != config->clusters.end());
+  with_endpoints->endpoints.front().port = 1;
   CHECK(xds::content_hash(*config) != hash);
 }
 
