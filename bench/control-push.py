@@ -66,6 +66,8 @@ def pump(sel, until, timeout):
 
 def start_control(mesh, config_dir, tmp):
     ready = os.path.join(tmp, "ready.json")
+    if os.path.exists(ready):
+        os.remove(ready)
     proc = subprocess.Popen([mesh, "control", "--config-dir", config_dir, "--listen", "127.0.0.1:0",
                              "--ready-file", ready], stderr=open(os.path.join(tmp, "control.log"), "a"))
     deadline = time.monotonic() + 300

@@ -66,8 +66,21 @@ model::Pod pod_of(const xds::Hello& hello) {
   return pod;
 }
 
+bool is_endpoint(const model::ConfigSet& config, const xds::Hello& hello) {
+  auto same_ns = [&](const model::Meta& m) { return (m.ns.empty() ? "default" : m.ns) == hello.ns; };
+  for (const model::Service& s : config.services) {
+    if (same_ns(s.meta) && !s.selector.empty() && registry::selects(s.selector, hello.labels)) return true;
+  }
+  for (const model::ServiceEntry& se : config.service_entries) {
+    if (same_ns(se.meta) && se.workload_selector && registry::selects(se.workload_selector->match_labels, hello.labels))
+      return true;
+  }
+  return false;
+}
+
 std::optional<Snapshot> plan_push(const model::ConfigSet& config, const registry::Registry& registry,
                                   ProxyRecord& proxy, uint64_t version, uint64_t now_ms) {
+  proxy.dirty = false;
   auto translated = translate::translate(config, registry, identity_of(proxy.hello));
   // The dump starts with the version; everything after it is the content.
   const std::string text = xds::encode_config(*translated);

@@ -30,6 +30,7 @@ struct ProxyRecord {
   std::string config_json;  // the ProxyConfig last sent, as JSON
   uint64_t sent_at_ms = 0;
   uint64_t acked_at_ms = 0;
+  bool dirty = true;  // its inputs changed since it was last translated
 
   SyncStatus status() const;
   void on_ack(uint64_t version, uint64_t now_ms);
@@ -40,6 +41,9 @@ struct ProxyRecord {
 pc::ProxyIdentity identity_of(const xds::Hello& hello);
 // A joined proxy as a Kubernetes Pod, so Services select it by label.
 model::Pod pod_of(const xds::Hello& hello);
+// Whether a Service or ServiceEntry selects the pod, i.e. whether its joining or
+// leaving changes other proxies' endpoints. Otherwise only its own config depends on it.
+bool is_endpoint(const model::ConfigSet& config, const xds::Hello& hello);
 
 struct Snapshot {
   uint64_t version = 0;

@@ -126,6 +126,7 @@ void Server::handle_hello(xds::Stream& stream, const xds::Hello& hello) {
   record.hello = hello;
   record.id = hello.name + "." + hello.ns;
   version_ = std::max(version_, hello.version);  // versions stay monotonic across restarts
+  if (is_endpoint(config_, hello)) mark_all_dirty();
   std::fprintf(stderr, "mesh control: %s joined from %s\n", record.id.c_str(), stream.peer().c_str());
   schedule_push(options_.join_delay_ms);
 }
@@ -135,8 +136,12 @@ void Server::on_closed(xds::Stream& stream, const std::string& reason) {
   auto it = proxies_.find(&stream);
   if (it == proxies_.end()) return;
   std::fprintf(stderr, "mesh control: %s left: %s\n", it->second.id.c_str(), reason.c_str());
+  const bool was_endpoint = is_endpoint(config_, it->second.hello);
   proxies_.erase(it);
-  if (!closed_) schedule_push(options_.join_delay_ms);  // its endpoints go away
+  if (was_endpoint && !closed_) {
+    mark_all_dirty();
+    schedule_push(options_.join_delay_ms);  // its endpoints go away
+  }
 }
 
 void Server::on_dir_change() {
@@ -144,7 +149,13 @@ void Server::on_dir_change() {
   const bool changed = dir_.rescan(messages);
   for (const std::string& m : messages) std::fprintf(stderr, "%s\n", m.c_str());
   watch_->watch(dir_.directories());
-  if (changed) schedule_push(0);
+  if (!changed) return;
+  mark_all_dirty();
+  schedule_push(0);
+}
+
+void Server::mark_all_dirty() {
+  for (auto& [stream, record] : proxies_) record.dirty = true;
 }
 
 void Server::schedule_push(uint64_t delay_ms) {
@@ -168,6 +179,7 @@ void Server::push_all() {
   ++version_;
   size_t sent = 0;
   for (auto& [stream, record] : proxies_) {
+    if (!record.dirty) continue;  // nothing it depends on changed
     const uint64_t before = record.sent_version;
     push_to(*stream, record);
     sent += record.sent_version != before;

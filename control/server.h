@@ -53,6 +53,7 @@ class Server final : xds::StreamHandler, ConfigSource {
 
   void on_dir_change();
   void schedule_push(uint64_t delay_ms);
+  void mark_all_dirty();
   void rebuild();
   void push_all();
   void push_to(xds::Stream& stream, ProxyRecord& record);

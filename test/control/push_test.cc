@@ -166,3 +166,15 @@ TEST_CASE("sync status follows ACK and NACK of the version last sent") {
   r.on_ack(6, 20);
   CHECK(r.status() == control::SyncStatus::kSynced);
 }
+
+TEST_CASE("only a pod some Service selects changes other proxies when it joins or leaves") {
+  model::ConfigSet config = load(kBase);
+  CHECK(control::is_endpoint(config, proxy("api-1", "team-a", "api", "10.0.0.1").hello));
+  CHECK_FALSE(control::is_endpoint(config, proxy("api-1", "team-b", "api", "10.0.0.1").hello));  // other ns
+  CHECK_FALSE(control::is_endpoint(config, proxy("tool-1", "team-a", "tool", "10.0.0.3").hello));
+  control::ProxyRecord r = proxy("api-1", "team-a", "api", "10.0.0.1");
+  auto reg = registry::Registry::build(config);
+  CHECK(r.dirty);
+  CHECK(control::plan_push(config, reg, r, 1, 0));
+  CHECK_FALSE(r.dirty);
+}
