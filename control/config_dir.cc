@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "core/model/load.h"
+#include "core/xds/config_codec.h"
 
 namespace mesh::control {
 namespace {
@@ -44,13 +45,22 @@ bool read_file(const std::string& path, std::string& out) {
 
 }  // namespace
 
-bool ConfigDir::load_file(const std::string& path, std::string content, std::vector<std::string>& messages) {
+// The control plane never rewrites objects, so the YAML trees kept for tools that do go.
+static void drop_raw_yaml(model::ConfigSet& set) {
+  for (model::Pod& p : set.pods) p.raw = YAML::Node();
+  for (model::Workload& w : set.workloads) w.raw = YAML::Node();
+}
+
+bool ConfigDir::load_file(const std::string& path, const std::string& content, std::vector<std::string>& messages) {
   File& f = files_[path];
-  if (f.content == content && (f.has_good || !content.empty())) return false;
-  f.content = std::move(content);
+  const uint64_t hash = xds::fnv1a(content);
+  if (f.seen && f.content_hash == hash) return false;
+  f.seen = true;
+  f.content_hash = hash;
   model::ConfigSet set;
   model::Diagnostics diags;
-  model::load_text(f.content, path, model::LoadOptions{}, set, diags);
+  model::load_text(content, path, model::LoadOptions{}, set, diags);
+  drop_raw_yaml(set);
   diags.sort();
   for (const auto& d : diags.items()) messages.push_back(d.format());
   if (diags.has_errors()) {
@@ -82,7 +92,7 @@ bool ConfigDir::rescan(std::vector<std::string>& messages) {
       messages.push_back(path + ": cannot read");
       continue;
     }
-    changed = load_file(path, std::move(content), messages) || changed;
+    changed = load_file(path, content, messages) || changed;
   }
   return changed;
 }

@@ -26,11 +26,12 @@ class ConfigDir : public ConfigSource {
 
  private:
   struct File {
-    std::string content;    // as last read
+    uint64_t content_hash = 0;  // of the text last read (the text itself is not kept)
+    bool seen = false;
     model::ConfigSet good;  // objects of the last version that validated
     bool has_good = false;
   };
-  bool load_file(const std::string& path, std::string content, std::vector<std::string>& messages);
+  bool load_file(const std::string& path, const std::string& content, std::vector<std::string>& messages);
 
   std::string root_;
   std::map<std::string, File> files_;

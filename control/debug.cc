@@ -77,15 +77,15 @@ std::string syncz_json(const std::vector<const ProxyRecord*>& proxies) {
   return out.dump(2, ' ', false, J::error_handler_t::replace) + "\n";
 }
 
-const ProxyRecord* find_proxy(const std::vector<const ProxyRecord*>& proxies, const model::ConfigSet& config,
-                              std::string_view ref) {
+const ProxyRecord* find_proxy(const std::vector<const ProxyRecord*>& proxies,
+                              const std::vector<model::Workload>& workloads, std::string_view ref) {
   for (const auto& [ns, name] : parse_ref(ref)) {
     for (const ProxyRecord* p : proxies) {
       if (p->hello.name == name && (ns.empty() || p->hello.ns == ns)) return p;
     }
   }
   for (const auto& [ns, name] : parse_ref(ref)) {
-    for (const model::Workload& w : config.workloads) {
+    for (const model::Workload& w : workloads) {
       const std::string wns = w.meta.ns.empty() ? "default" : w.meta.ns;
       if (w.meta.name != name || (!ns.empty() && wns != ns)) continue;
       if (const ProxyRecord* p = first_pod_of(proxies, w)) return p;

@@ -15,8 +15,8 @@ std::string syncz_json(const std::vector<const ProxyRecord*>& proxies);
 
 // A proxy by reference: "name", "ns/name" or "name.ns" of a pod, or a Deployment
 // (StatefulSet, ...) name, which means its first pod by name. nullptr if none.
-const ProxyRecord* find_proxy(const std::vector<const ProxyRecord*>& proxies, const model::ConfigSet& config,
-                              std::string_view ref);
+const ProxyRecord* find_proxy(const std::vector<const ProxyRecord*>& proxies,
+                              const std::vector<model::Workload>& workloads, std::string_view ref);
 
 // The decoded value of `name` in the query of a request target ("" if absent).
 std::string query_param(std::string_view target, std::string_view name);

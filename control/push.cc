@@ -78,18 +78,22 @@ bool is_endpoint(const model::ConfigSet& config, const xds::Hello& hello) {
   return false;
 }
 
+std::string config_json(const model::ConfigSet& config, const registry::Registry& registry,
+                        const ProxyRecord& proxy) {
+  auto translated = translate::translate(config, registry, identity_of(proxy.hello));
+  // The dump starts with the version; everything after the first comma is the content.
+  const std::string json = xds::encode_config(*translated);
+  return "{\"version\":" + std::to_string(proxy.sent_version) + json.substr(json.find(','));
+}
+
 std::optional<Snapshot> plan_push(const model::ConfigSet& config, const registry::Registry& registry,
                                   ProxyRecord& proxy, uint64_t version, uint64_t now_ms) {
   proxy.dirty = false;
-  auto translated = translate::translate(config, registry, identity_of(proxy.hello));
-  // The dump starts with the version; everything after it is the content.
-  const std::string text = xds::encode_config(*translated);
-  const size_t rest = text.find(',');
-  const std::string_view content = rest == std::string::npos ? std::string_view(text) : std::string_view(text).substr(rest);
-  const uint64_t hash = xds::fnv1a(content);
+  const std::string json = config_json(config, registry, proxy);
+  const uint64_t hash = xds::fnv1a(std::string_view(json).substr(json.find(',')));
   if (proxy.sent_version != 0 && hash == proxy.sent_hash) return std::nullopt;
-  proxy.config_json = "{\"version\":" + std::to_string(version) + std::string(content);
-  Snapshot snap{version, xds::encode_snapshot(version, proxy.config_json)};
+  Snapshot snap{version, xds::encode_snapshot(version, "{\"version\":" + std::to_string(version) +
+                                                          json.substr(json.find(',')))};
   proxy.sent_version = version;
   proxy.sent_hash = hash;
   proxy.sent_at_ms = now_ms;

@@ -27,7 +27,6 @@ struct ProxyRecord {
   uint64_t acked_version = 0;
   uint64_t nacked_version = 0;
   std::string nack_error;
-  std::string config_json;  // the ProxyConfig last sent, as JSON
   uint64_t sent_at_ms = 0;
   uint64_t acked_at_ms = 0;
   bool dirty = true;  // its inputs changed since it was last translated
@@ -49,6 +48,11 @@ struct Snapshot {
   uint64_t version = 0;
   std::string payload;  // the encoded snapshot message
 };
+
+// The proxy's config as JSON with the version it was last sent. Translation is a
+// pure function, so this equals what was sent unless a push is pending.
+std::string config_json(const model::ConfigSet& config, const registry::Registry& registry,
+                        const ProxyRecord& proxy);
 
 // Translates for `proxy`; returns the snapshot to send when its config differs
 // from what it last got (and records it as sent), nullopt otherwise.

@@ -1,5 +1,7 @@
 #include "control/server.h"
 
+#include <malloc.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
@@ -169,9 +171,9 @@ void Server::contribute(model::ConfigSet& out) const {
 
 void Server::rebuild() {
   config_ = merge({&dir_, this});
-  routing_ = config_;
-  routing_.workloads.clear();
-  registry_ = registry::Registry::build(routing_);
+  workloads_ = std::move(config_.workloads);
+  config_.workloads.clear();
+  registry_ = registry::Registry::build(config_);
 }
 
 void Server::push_all() {
@@ -184,6 +186,7 @@ void Server::push_all() {
     push_to(*stream, record);
     sent += record.sent_version != before;
   }
+  malloc_trim(0);  // translations are transient: give their memory back
   if (sent) {
     std::fprintf(stderr, "mesh control: version %llu pushed to %zu of %zu proxies\n",
                  static_cast<unsigned long long>(version_), sent, proxies_.size());
@@ -191,7 +194,7 @@ void Server::push_all() {
 }
 
 void Server::push_to(xds::Stream& stream, ProxyRecord& record) {
-  std::optional<Snapshot> snap = plan_push(routing_, registry_, record, version_, now_ms());
+  std::optional<Snapshot> snap = plan_push(config_, registry_, record, version_, now_ms());
   if (snap) stream.send(snap->payload);
 }
 
@@ -225,8 +228,8 @@ std::string Server::debug_reply(std::string_view target, int& status) {
   if (path == "/debug/syncz") return syncz_json(list);
   if (path == "/debug/config_dump") {
     const std::string ref = query_param(target, "proxy");
-    const ProxyRecord* p = find_proxy(list, config_, ref);
-    if (p && !p->config_json.empty()) return p->config_json + "\n";
+    const ProxyRecord* p = find_proxy(list, workloads_, ref);
+    if (p && p->sent_version != 0) return config_json(config_, registry_, *p) + "\n";
     status = 404;
     return "{\"error\": " + nlohmann::json("no connected proxy " + ref).dump() + "}\n";
   }

@@ -75,8 +75,10 @@ class Server final : xds::StreamHandler, ConfigSource {
   std::unique_ptr<DirWatch> watch_;
   std::unordered_map<xds::Stream*, ProxyRecord> proxies_;  // joined (hello received)
   std::unordered_map<xds::Stream*, bool> streams_;         // every open stream
-  model::ConfigSet config_;   // every source's objects
-  model::ConfigSet routing_;  // config_ without Deployments & co.: only real pods are endpoints
+  // Every source's objects, except Deployments & co. (moved to workloads_): in a
+  // running mesh only real (joined) pods are endpoints, never made-up replicas.
+  model::ConfigSet config_;
+  std::vector<model::Workload> workloads_;  // for `mesh routes DEPLOYMENT`
   registry::Registry registry_;
   uint64_t version_ = 0;
   bool closed_ = false;

@@ -102,8 +102,8 @@ TEST_CASE("a change is pushed only to the proxies whose config it changes") {
   CHECK(mesh.push(3) == std::vector<std::string>{"api-1.team-a"});
   CHECK(a.sent_version == 3);
   CHECK(b.sent_version == 1);
-  CHECK(a.config_json.find("\"timeout\":\"5s\"") != std::string::npos);
-  CHECK(a.config_json.starts_with("{\"version\":3,"));
+  CHECK(control::config_json(mesh.config, mesh.reg, a).find("\"timeout\":\"5s\"") != std::string::npos);
+  CHECK(control::config_json(mesh.config, mesh.reg, a).starts_with("{\"version\":3,"));
 }
 
 TEST_CASE("a joining proxy becomes an endpoint of the Service that selects it") {
@@ -113,11 +113,11 @@ TEST_CASE("a joining proxy becomes an endpoint of the Service that selects it") 
   mesh.files = load(kBase);
   mesh.proxies = {&b};
   mesh.push(1);
-  CHECK(b.config_json.find("10.0.0.1") == std::string::npos);
+  CHECK(control::config_json(mesh.config, mesh.reg, b).find("10.0.0.1") == std::string::npos);
   mesh.proxies = {&a, &b};
   CHECK(mesh.push(2) == std::vector<std::string>{"api-1.team-a", "web-1.team-b"});
   std::string error;
-  auto cfg = xds::decode_config(b.config_json, error);
+  auto cfg = xds::decode_config(control::config_json(mesh.config, mesh.reg, b), error);
   REQUIRE(cfg);
   const pc::Cluster* api = cfg->find_cluster("outbound|8080||api.team-a.svc.cluster.local");
   REQUIRE(api);
