@@ -18,5 +18,6 @@ void add_iptables_command(CLI::App& app, Action& run);
 void add_inject_command(CLI::App& app, Action& run);
 void add_control_command(CLI::App& app, Action& run);
 void add_status_command(CLI::App& app, Action& run);
+void add_podnet_command(CLI::App& app, Action& run);
 
 }  // namespace mesh::cmd

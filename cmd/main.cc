@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   mesh::cmd::add_inject_command(app, run);
   mesh::cmd::add_control_command(app, run);
   mesh::cmd::add_status_command(app, run);
+  mesh::cmd::add_podnet_command(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -4,6 +4,7 @@
 
 #include "cmd/commands.h"
 #include "cmd/proxy_control.h"
+#include "cmd/proxy_sidecar.h"
 #include "core/model/analyze.h"
 #include "core/model/load.h"
 #include "core/net/tcp.h"
@@ -28,7 +29,7 @@ std::pair<std::string, std::string> split_ref(const std::string& ref) {
   return {ref.substr(0, slash), ref.substr(slash + 1)};
 }
 
-pc::ProxyIdentity identity(const ProxyCommandOptions& o, const model::ConfigSet& config) {
+pc::ProxyIdentity identity(const ProxyFiles& o, const model::ConfigSet& config) {
   pc::ProxyIdentity p;
   p.name = "proxy";
   const std::string& ref = !o.gateway.empty() ? o.gateway : o.workload;
@@ -36,6 +37,7 @@ pc::ProxyIdentity identity(const ProxyCommandOptions& o, const model::ConfigSet&
   auto [ns, name] = split_ref(ref);
   p.ns = ns;
   p.name = name;
+  p.ip = o.ip;
   if (o.gateway.empty()) {
     for (const model::Pod& pod : config.pods) {
       if (pod.meta.name == name && (pod.meta.ns.empty() ? "default" : pod.meta.ns) == ns)
@@ -50,8 +52,10 @@ pc::ProxyIdentity identity(const ProxyCommandOptions& o, const model::ConfigSet&
   return p;
 }
 
+}  // namespace
+
 // Loads, validates and translates the files; nullptr with the `mesh validate` text on error.
-std::shared_ptr<const pc::ProxyConfig> load_config(const ProxyCommandOptions& o, std::string& error) {
+std::shared_ptr<const pc::ProxyConfig> load_proxy_config(const ProxyFiles& o, std::string& error) {
   model::ConfigSet config;
   model::Diagnostics diags;
   model::load_paths(o.files, model::LoadOptions{}, config, diags);
@@ -65,13 +69,19 @@ std::shared_ptr<const pc::ProxyConfig> load_config(const ProxyCommandOptions& o,
   return translate::translate(config, reg, identity(o, config));
 }
 
+namespace {
+
+ProxyFiles files_of(const ProxyCommandOptions& o) {
+  return ProxyFiles{o.files, o.gateway, o.workload, ""};
+}
+
 int run_proxy(ProxyCommandOptions& o) {
   o.proxy.request_header_timeout_ms = static_cast<uint64_t>(o.header_timeout_s * 1000);
   o.proxy.idle_timeout_ms = static_cast<uint64_t>(o.idle_timeout_s * 1000);
   o.proxy.connect_timeout_ms = static_cast<uint64_t>(o.connect_timeout_s * 1000);
   std::string error;
   std::shared_ptr<const pc::ProxyConfig> config =
-      o.files.empty() ? std::make_shared<pc::ProxyConfig>() : load_config(o, error);
+      o.files.empty() ? std::make_shared<pc::ProxyConfig>() : load_proxy_config(files_of(o), error);
   if (!config) {
     std::fprintf(stderr, "%smesh proxy: config refused\n", error.c_str());
     return 1;
@@ -79,7 +89,8 @@ int run_proxy(ProxyCommandOptions& o) {
   if (o.control.address.empty()) o.proxy.watch_paths = o.files;
   std::unique_ptr<proxy::ControlClient> control;  // outlives the proxy's main loop
   proxy::Proxy p(o.proxy);
-  if (o.control.address.empty()) p.set_reload_source([&o](std::string& err) { return load_config(o, err); });
+  if (o.control.address.empty())
+    p.set_reload_source([&o](std::string& err) { return load_proxy_config(files_of(o), err); });
   if (!p.start(config, error) ||
       (!o.control.address.empty() &&
        !(control = start_control_client(p, o.control, o.workload, o.gateway, o.proxy.route_table, error)))) {
@@ -126,7 +137,10 @@ void add_proxy_command(CLI::App& app, Action& run) {
   sub->add_option("--connect-timeout", o->connect_timeout_s, "Default upstream connect timeout in seconds")
       ->capture_default_str();
   add_control_flags(sub, o->control);
-  sub->callback([&run, o] { run = [o] { return run_proxy(*o); }; });
+  sub->callback([&run, o, sub] {
+    if (sub->get_subcommands().empty()) run = [o] { return run_proxy(*o); };
+  });
+  add_proxy_subcommands(*sub, run);
 }
 
 }  // namespace mesh::cmd

@@ -1,5 +1,7 @@
 #include "proxy/downstream.h"
 
+#include <unistd.h>
+
 #include <variant>
 
 #include "proxy/router.h"
@@ -32,31 +34,57 @@ Downstream::~Downstream() {
   worker_.stats().downstream_cx_active.sub();
 }
 
-void Downstream::accept(Worker& worker, uv_stream_t* listener) {
+Downstream* Downstream::create(Worker& worker) {
   auto* d = new Downstream(worker);
   uv_tcp_init(worker.loop(), &d->tcp_);
   uv_timer_init(worker.loop(), &d->timer_);
   d->tcp_.data = d->timer_.data = d;
   d->open_handles_ = 2;
   worker.add(d);
+  return d;
+}
+
+void Downstream::accept(Worker& worker, uv_stream_t* listener) {
+  Downstream* d = create(worker);
   if (uv_accept(listener, as_stream(&d->tcp_)) != 0) {
     d->close();
     return;
   }
-  uv_tcp_nodelay(&d->tcp_, 1);
-  d->peer_ip_ = net::peer_ip(&d->tcp_);
-  d->set_timer(TimerMode::kIdle, worker.settings().idle_timeout_ms);
-  d->start_reading();
+  d->serve();
+}
+
+void Downstream::adopt(Worker& worker, uv_os_sock_t fd, std::string route_table, uint32_t port) {
+  Downstream* d = create(worker);
+  d->route_table_name_ = std::move(route_table);
+  d->listener_port_ = port;
+  if (uv_tcp_open(&d->tcp_, fd) != 0) {
+    ::close(fd);
+    d->close();
+    return;
+  }
+  d->serve();
+}
+
+void Downstream::serve() {
+  uv_tcp_nodelay(&tcp_, 1);
+  peer_ip_ = net::peer_ip(&tcp_);
+  set_timer(TimerMode::kIdle, worker_.settings().idle_timeout_ms);
+  start_reading();
+}
+
+const pc::RouteTable* Downstream::route_table() const {
+  if (route_table_name_.empty()) return worker_.route_table();
+  return config_ ? config_->find_route_table(route_table_name_) : nullptr;
 }
 
 int Downstream::on_head(const net::Http1Head& head) {
   worker_.stats().downstream_rq_total.add();
   set_timer(TimerMode::kOff, 0);
   begin_stream(head);
-  const pc::RouteTable* table = worker_.route_table();
+  const pc::RouteTable* table = route_table();
   RouteDecision decision;
-  if (table != nullptr)
-    decision = route_request(*table, head, worker_.settings().listener_port, worker_.random());
+  const uint32_t port = listener_port_ ? listener_port_ : worker_.settings().listener_port;
+  if (table != nullptr) decision = route_request(*table, head, port, worker_.random());
   route_ = decision.route;
   if (route_ == nullptr) {
     flag(kFlagNR);

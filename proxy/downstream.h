@@ -32,6 +32,9 @@ class Downstream final : net::Http1Handler, UpstreamUser, TunnelPeer {
   static constexpr size_t kLowWater = 64 * 1024;
 
   static void accept(Worker& worker, uv_stream_t* listener);
+  // A socket the capture listener accepted (capture.h): served with
+  // `route_table` as if it had arrived on a listener for `port`.
+  static void adopt(Worker& worker, uv_os_sock_t fd, std::string route_table, uint32_t port);
   // No request in progress: safe to close when draining.
   bool idle() const { return !active_ && !reader_.mid_message(); }
   void close();
@@ -43,6 +46,9 @@ class Downstream final : net::Http1Handler, UpstreamUser, TunnelPeer {
   enum class TimerMode { kOff, kIdle, kHeaders, kRoute, kFaultDelay };
   explicit Downstream(Worker& worker);
   ~Downstream();
+  static Downstream* create(Worker& worker);
+  void serve();
+  const pc::RouteTable* route_table() const;
 
   // Reading and parsing.
   static void on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) noexcept;
@@ -123,6 +129,8 @@ class Downstream final : net::Http1Handler, UpstreamUser, TunnelPeer {
   net::Http1Reader reader_;
   net::Writer writer_;
   std::string peer_ip_;
+  std::string route_table_name_;  // captured connections: their port's table
+  uint32_t listener_port_ = 0;    // captured connections: the original port
   int open_handles_ = 0;
   TimerMode timer_mode_ = TimerMode::kOff;
   uint64_t deadline_ms_ = 0;  // when the current mode's timeout expires

@@ -39,19 +39,28 @@ bool resolve(const std::string& host, int port, sockaddr_storage& out, std::stri
 
 }  // namespace
 
-bool Proxy::start(std::shared_ptr<const pc::ProxyConfig> config, std::string& error) {
-  {
-    std::lock_guard<std::mutex> lock(config_mu_);
-    config_ = config;
-  }
-  std::string host;
-  uint16_t port = 0;
+// One socket per worker and address (SO_REUSEPORT); port 0 is resolved by the
+// first worker and reused by the others.
+struct Proxy::Binding {
+  std::string text;
   sockaddr_storage addr{};
-  if (!net::parse_host_port(options_.listen, host, port) || !resolve(host, port, addr, error)) {
-    if (error.empty()) error = "--listen wants ADDR:PORT, got '" + options_.listen + "'";
-    return false;
+  int kind = 0;  // 0: HTTP listener, 1: outbound capture, 2: inbound capture
+};
+
+bool Proxy::bind_workers(std::shared_ptr<const pc::ProxyConfig> config, std::string& error) {
+  std::vector<Binding> bindings;
+  const std::string* texts[] = {&options_.listen, &options_.outbound_capture, &options_.inbound_capture};
+  for (int kind = 0; kind < 3; ++kind) {
+    if (texts[kind]->empty()) continue;
+    Binding b{*texts[kind], {}, kind};
+    std::string host;
+    uint16_t port = 0;
+    if (!net::parse_host_port(b.text, host, port) || !resolve(host, port, b.addr, error)) {
+      if (error.empty()) error = "listener address wants ADDR:PORT, got '" + b.text + "'";
+      return false;
+    }
+    bindings.push_back(b);
   }
-  if (!open_access_log(error)) return false;
   int n = options_.concurrency > 0 ? options_.concurrency : 1;
   for (int i = 0; i < n; ++i) {
     WorkerSettings s;
@@ -59,21 +68,33 @@ bool Proxy::start(std::shared_ptr<const pc::ProxyConfig> config, std::string& er
     s.request_header_timeout_ms = options_.request_header_timeout_ms;
     s.idle_timeout_ms = options_.idle_timeout_ms;
     s.connect_timeout_ms = options_.connect_timeout_ms;
-    s.listener_port = port;
     s.access_log_fd = access_log_fd_;
     auto w = std::make_unique<Worker>(i, s, config);
-    int rc = w->listen(reinterpret_cast<const sockaddr*>(&addr));
-    if (rc != 0) {
-      error = "listen on " + options_.listen + ": " + uv_strerror(rc);
-      workers_.push_back(std::move(w));
-      return false;
-    }
-    // Port 0: the first worker's kernel-chosen port is shared by the others.
-    port = w->port();
-    reinterpret_cast<sockaddr_in*>(&addr)->sin_port = htons(port);
+    Worker& worker = *w;
     workers_.push_back(std::move(w));
+    for (Binding& b : bindings) {
+      const auto* addr = reinterpret_cast<const sockaddr*>(&b.addr);
+      const CaptureDirection direction = b.kind == 1 ? CaptureDirection::kOutbound : CaptureDirection::kInbound;
+      int rc = b.kind == 0 ? worker.listen(addr) : worker.listen_capture(direction, addr);
+      if (rc != 0) {
+        error = "listen on " + b.text + ": " + uv_strerror(rc);
+        return false;
+      }
+      uint16_t port = b.kind == 0 ? worker.port() : worker.capture()->port(direction);
+      reinterpret_cast<sockaddr_in*>(&b.addr)->sin_port = htons(port);  // same offset in sockaddr_in6
+      if (b.kind == 0) port_ = port;
+    }
   }
-  port_ = port;
+  return true;
+}
+
+bool Proxy::start(std::shared_ptr<const pc::ProxyConfig> config, std::string& error) {
+  {
+    std::lock_guard<std::mutex> lock(config_mu_);
+    config_ = config;
+  }
+  if (!open_access_log(error) || !bind_workers(config, error)) return false;
+  sockaddr_storage addr{};
   admin_ = std::make_unique<Admin>(*this);
   for (bool health : {false, true}) {
     int p = health ? options_.health_port : options_.admin_port;
@@ -105,6 +126,11 @@ bool Proxy::open_access_log(std::string& error) {
     return false;
   }
   return true;
+}
+
+uint16_t Proxy::capture_port(bool outbound) const {
+  if (workers_.empty() || workers_.front()->capture() == nullptr) return 0;
+  return workers_.front()->capture()->port(outbound ? CaptureDirection::kOutbound : CaptureDirection::kInbound);
 }
 
 uint16_t Proxy::admin_port() const {
@@ -173,11 +199,20 @@ uint64_t Proxy::counter(const std::string& name) const {
   return sum;
 }
 
+std::vector<const CaptureStats*> Proxy::capture_stats() const {
+  std::vector<const CaptureStats*> out;
+  for (const auto& w : workers_) {
+    if (w->capture() != nullptr) out.push_back(&w->capture()->stats());
+  }
+  return out;
+}
+
 std::string Proxy::stats_text() const {
   std::string out;
 #define MESH_LINE(n) out += std::string("http.ingress.") + #n + ": " + std::to_string(counter(#n)) + "\n";
   MESH_PROXY_COUNTERS(MESH_LINE)
 #undef MESH_LINE
+  if (!capture_stats().empty()) out += capture_stats_text(capture_stats());
   return out;
 }
 
@@ -187,6 +222,7 @@ std::string Proxy::prometheus_text() const {
   out += std::string("# TYPE mesh_") + #n + " counter\nmesh_" + #n + " " + std::to_string(counter(#n)) + "\n";
   MESH_PROXY_COUNTERS(MESH_PROM)
 #undef MESH_PROM
+  if (!capture_stats().empty()) out += capture_prometheus_text(capture_stats());
   return out;
 }
 

@@ -18,7 +18,11 @@
 namespace mesh::proxy {
 
 struct ProxyOptions {
-  std::string listen = "127.0.0.1:15001";  // the HTTP listener
+  std::string listen = "127.0.0.1:15001";  // the HTTP listener; "" for none (sidecars)
+  // Sidecars: where iptables REDIRECTs a pod's traffic ("0.0.0.0:15001" and
+  // "0.0.0.0:15006"); "" leaves the capture listener out. See capture.h.
+  std::string outbound_capture;
+  std::string inbound_capture;
   std::string route_table;                 // "" = the config's first route table
   int concurrency = 2;
   std::string admin_address = "127.0.0.1";
@@ -41,6 +45,7 @@ using ConfigSource = std::function<std::shared_ptr<const pc::ProxyConfig>(std::s
 
 class Worker;
 class Admin;
+struct CaptureStats;
 
 class Proxy {
  public:
@@ -64,6 +69,7 @@ class Proxy {
   void add_shutdown_hook(std::function<void()> hook) { shutdown_hooks_.push_back(std::move(hook)); }
 
   uint16_t port() const { return port_; }
+  uint16_t capture_port(bool outbound) const;
   uint16_t admin_port() const;
   uint16_t health_port() const;
   bool draining() const { return draining_.load(); }
@@ -79,9 +85,12 @@ class Proxy {
 
  private:
   friend class Admin;
+  struct Binding;
   void begin_drain();
   bool open_access_log(std::string& error);
   void write_ready_file();
+  std::vector<const CaptureStats*> capture_stats() const;
+  bool bind_workers(std::shared_ptr<const pc::ProxyConfig> config, std::string& error);
 
   ProxyOptions options_;
   std::vector<std::unique_ptr<Worker>> workers_;

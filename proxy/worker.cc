@@ -26,6 +26,7 @@ Worker::~Worker() {
   close_listener();
   if (access_log_) access_log_->shutdown();
   net::close_handle(reinterpret_cast<uv_handle_t*>(&kick_timer_), nullptr);
+  if (capture_) capture_->close_listeners();
   // Idle pooled connections and handles left by stop() are closed by now; the loop
   // closes cleanly only if every handle went through its close callback.
   loop_.close();
@@ -41,6 +42,11 @@ int Worker::listen(const sockaddr* address) {
     apply_config(config_);  // the route table may be named after the port
   }
   return rc;
+}
+
+int Worker::listen_capture(CaptureDirection direction, const sockaddr* address) {
+  if (!capture_) capture_ = std::make_unique<CaptureSet>(*this);
+  return capture_->listen(direction, address);
 }
 
 void Worker::start() {
@@ -239,6 +245,7 @@ void Worker::remove_shadow(Shadow* s) {
 void Worker::close_listener() {
   if (listening_) net::close_handle(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
   listening_ = false;
+  if (capture_) capture_->close_listeners();
 }
 
 void Worker::drain() {
@@ -261,12 +268,13 @@ void Worker::stop() {
     close_listener();
     std::vector<Downstream*> all = downstreams_;
     for (Downstream* d : all) d->close();
+    if (capture_) capture_->close_all();
     maybe_finish();
   });
 }
 
 void Worker::maybe_finish() {
-  if (!draining_ || !downstreams_.empty()) return;
+  if (!draining_ || !downstreams_.empty() || (capture_ && !capture_->empty())) return;
   std::vector<Shadow*> shadows = shadows_;  // mirrors are best effort: they do not hold up a drain
   for (Shadow* s : shadows) s->abort();
   // Idle upstream connections go too, then the loop ends once their handles closed.

@@ -18,6 +18,7 @@
 #include "core/policy/hash.h"
 #include "core/proxyconfig/proxy_config.h"
 #include "proxy/access_log.h"
+#include "proxy/capture.h"
 #include "proxy/cluster_state.h"
 #include "proxy/stats.h"
 #include "proxy/upstream.h"
@@ -90,6 +91,11 @@ class Worker {
   void add_shadow(Shadow* s) { shadows_.push_back(s); }
   void remove_shadow(Shadow* s);
 
+  // Capture listeners (sidecars, capture.h). Called before start().
+  int listen_capture(CaptureDirection direction, const sockaddr* address);
+  const CaptureSet* capture() const { return capture_.get(); }
+  void on_capture_closed() { maybe_finish(); }  // a relay went away
+
  private:
   static void on_connection(uv_stream_t* listener, int status) noexcept;
   static void on_kick(uv_timer_t* t) noexcept;
@@ -120,6 +126,7 @@ class Worker {
   size_t waiting_ = 0;
   std::vector<Downstream*> downstreams_;
   std::vector<Shadow*> shadows_;
+  std::unique_ptr<CaptureSet> capture_;
   bool draining_ = false;
   bool stopping_ = false;
   uint64_t rng_;
