@@ -42,7 +42,7 @@ def main():
         hosts = sh(MESH, "podnet", "exec", "--run", run_id, "--pod", "p1", "--", "cat", "/etc/hosts").stdout
         assert "10.96.0.7\tsvc" in hosts and "10.244.0.2\tp1" in hosts, hosts
         routes = sh("ip", "-n", f"meshpn-{run_id}-p1", "-4", "route").stdout
-        assert routes.splitlines()[0] == "default via 10.244.0.1 dev eth0", routes
+        assert routes.splitlines()[0].strip() == "default via 10.244.0.1 dev eth0", routes
         assert all("eth0" in line for line in routes.splitlines()), routes
         ping = sh(MESH, "podnet", "exec", "--run", run_id, "--pod", "p1", "--", "ip", "-4", "addr", "show", "eth0")
         assert "10.244.0.2/24" in ping.stdout, ping.stdout
