@@ -27,7 +27,8 @@ struct PodnetOptions {
   bool stale = false;
 };
 
-bool split_pairs(const std::vector<std::string>& items, std::vector<std::pair<std::string, std::string>>& out) {
+bool split_pairs(const std::vector<std::string>& items,
+                 std::vector<std::pair<std::string, std::string>>& out) {
   for (const auto& item : items) {
     size_t eq = item.find('=');
     if (eq == std::string::npos || eq == 0 || eq + 1 == item.size()) {
@@ -93,7 +94,8 @@ void add_podnet_command(CLI::App& app, Action& run) {
   top->require_subcommand(1);
   CLI::App* create = top->add_subcommand("create", "Create a node namespace, a bridge and pods");
   create->add_option("--run", o->run_id, "Run id ([a-z0-9], at most 8; default random)");
-  create->add_option("--owner", o->owner, "Pid whose exit makes the run stale (default: the calling process)");
+  create->add_option("--owner", o->owner,
+                     "Pid whose exit makes the run stale (default: the calling process)");
   create->add_option("--gateway", o->gateway, "Bridge address; pods use its /24")->capture_default_str();
   create->add_option("--pod", o->pods, "NAME=ADDRESS")->required();
   create->add_option("--host", o->hosts, "NAME=ADDRESS for every pod's /etc/hosts");

@@ -51,7 +51,8 @@ class FileFeed final : public proxy::ConfigFeed {
 std::unique_ptr<proxy::ConfigFeed> make_feed(const SidecarOptions& o, std::string& error) {
   if (!o.files.files.empty()) return std::make_unique<FileFeed>(o.files);
   error = o.control.empty() ? "no config: give -c FILES (or --control ADDR)"
-                            : "--control " + o.control + ": the control-plane client is not available in this build; use -c FILES";
+                            : "--control " + o.control +
+                                  ": the control-plane client is not available in this build; use -c FILES";
   return nullptr;
 }
 
@@ -98,22 +99,32 @@ void add_sidecar(CLI::App& proxy_cmd, Action& run) {
   auto o = std::make_shared<SidecarOptions>();
   o->proxy.admin_port = 15000;
   o->proxy.health_port = 15021;
-  CLI::App* sub = proxy_cmd.add_subcommand("sidecar", "Run as a pod's sidecar: transparent capture on 15001/15006");
+  CLI::App* sub =
+      proxy_cmd.add_subcommand("sidecar", "Run as a pod's sidecar: transparent capture on 15001/15006");
   sub->add_option("--control", o->control, "Control plane address (istiod's job: mesh control)");
   sub->add_option("-c,--config", o->files.files, "Istio YAML and Kubernetes objects; SIGHUP reloads")
       ->expected(1, -1);
-  sub->add_option("--workload", o->files.workload, "Serve as pod NAMESPACE/NAME (default: POD_NAMESPACE/POD_NAME)");
-  sub->add_option("--concurrency", o->proxy.concurrency, "Worker threads")->capture_default_str()->check(CLI::Range(1, 256));
+  sub->add_option("--workload", o->files.workload,
+                  "Serve as pod NAMESPACE/NAME (default: POD_NAMESPACE/POD_NAME)");
+  sub->add_option("--concurrency", o->proxy.concurrency, "Worker threads")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 256));
   sub->add_option("--log-level", o->log_level, "Log level (accepted for Istio compatibility)");
-  sub->add_option("--capture-address", o->capture_address, "Address of the capture and probe listeners")->capture_default_str();
-  sub->add_option("--outbound-port", o->outbound_port, "Outbound capture port (iptables -p)")->capture_default_str();
-  sub->add_option("--inbound-port", o->inbound_port, "Inbound capture port (iptables -z)")->capture_default_str();
+  sub->add_option("--capture-address", o->capture_address, "Address of the capture and probe listeners")
+      ->capture_default_str();
+  sub->add_option("--outbound-port", o->outbound_port, "Outbound capture port (iptables -p)")
+      ->capture_default_str();
+  sub->add_option("--inbound-port", o->inbound_port, "Inbound capture port (iptables -z)")
+      ->capture_default_str();
   sub->add_option("--admin-port", o->proxy.admin_port, "Admin port on 127.0.0.1")->capture_default_str();
-  sub->add_option("--health-port", o->proxy.health_port, "Health port (/healthz/ready)")->capture_default_str();
-  sub->add_option("--app-health-port", o->app_health_port, "Application probe port (/app-health/...; -1: off)")
+  sub->add_option("--health-port", o->proxy.health_port, "Health port (/healthz/ready)")
+      ->capture_default_str();
+  sub->add_option("--app-health-port", o->app_health_port,
+                  "Application probe port (/app-health/...; -1: off)")
       ->capture_default_str();
   sub->add_option("--ready-file", o->proxy.ready_file, "Write the bound ports here as JSON once serving");
-  sub->add_option("--drain-seconds", o->proxy.drain_seconds, "How long in-flight requests may finish on SIGTERM")
+  sub->add_option("--drain-seconds", o->proxy.drain_seconds,
+                  "How long in-flight requests may finish on SIGTERM")
       ->capture_default_str();
   sub->callback([&run, o] { run = [o] { return run_sidecar(*o); }; });
 }
@@ -126,7 +137,8 @@ struct ClientOptions {
 
 // Polls /healthz/ready until the proxy answers 200, like `pilot-agent wait`.
 int run_wait(const ClientOptions& o) {
-  auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.timeout_s * 1000));
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.timeout_s * 1000));
   proxy::HttpProbeRequest r;
   r.ip = "127.0.0.1";
   r.port = static_cast<uint16_t>(o.port);
@@ -138,7 +150,8 @@ int run_wait(const ClientOptions& o) {
       std::fprintf(stderr, "mesh proxy wait: not ready after %.0f s\n", o.timeout_s);
       return 1;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(o.period_ms));  // polling period, not synchronisation
+    std::this_thread::sleep_for(
+        std::chrono::milliseconds(o.period_ms));  // polling period, not synchronisation
   }
   return 0;
 }
@@ -165,7 +178,8 @@ void add_client(CLI::App& proxy_cmd, Action& run, bool wait) {
   o->timeout_s = wait ? 60 : 5;
   CLI::App* sub = wait ? proxy_cmd.add_subcommand("wait", "Wait until the sidecar is ready (postStart hook)")
                        : proxy_cmd.add_subcommand("drain", "Make the sidecar drain (preStop hook)");
-  sub->add_option(wait ? "--health-port" : "--admin-port", o->port, "Port on 127.0.0.1")->capture_default_str();
+  sub->add_option(wait ? "--health-port" : "--admin-port", o->port, "Port on 127.0.0.1")
+      ->capture_default_str();
   sub->add_option("--timeout-seconds", o->timeout_s, "Give up after this long")->capture_default_str();
   if (wait) sub->add_option("--period-millis", o->period_ms, "Time between attempts")->capture_default_str();
   sub->callback([&run, o, wait] { run = [o, wait] { return wait ? run_wait(*o) : run_drain(*o); }; });

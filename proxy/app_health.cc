@@ -106,7 +106,8 @@ std::optional<AppProbe> parse_probe(const nlohmann::json& j, std::string& error)
   p.path = get->value("path", "/");
   p.scheme = get->value("scheme", "HTTP");
   const auto port = get->find("port");
-  if (port == get->end() || !port->is_number_integer() || port->get<int64_t>() < 1 || port->get<int64_t>() > 65535) {
+  if (port == get->end() || !port->is_number_integer() || port->get<int64_t>() < 1 ||
+      port->get<int64_t>() > 65535) {
     error = "httpGet.port must be a number from 1 to 65535";
     return std::nullopt;
   }
@@ -122,7 +123,8 @@ std::optional<AppProbe> parse_probe(const nlohmann::json& j, std::string& error)
 
 }  // namespace
 
-std::optional<std::map<std::string, AppProbe>> parse_app_probers(const std::string& json, std::string& error) {
+std::optional<std::map<std::string, AppProbe>> parse_app_probers(const std::string& json,
+                                                                 std::string& error) {
   std::map<std::string, AppProbe> out;
   if (json.empty()) return out;
   nlohmann::json doc = nlohmann::json::parse(json, nullptr, false);
@@ -223,8 +225,8 @@ int http_request_status(const HttpProbeRequest& r) {
   auto deadline = Clock::now() + std::chrono::milliseconds(r.timeout_ms);
   int fd = connect_before(to, bind_source ? &source : nullptr, deadline);
   if (fd < 0) return 0;
-  std::string request = r.method + " " + r.path + " HTTP/1.1\r\nhost: " + r.host + "\r\nuser-agent: " +
-                        r.user_agent + "\r\ncontent-length: 0\r\n";
+  std::string request = r.method + " " + r.path + " HTTP/1.1\r\nhost: " + r.host +
+                        "\r\nuser-agent: " + r.user_agent + "\r\ncontent-length: 0\r\n";
   for (const auto& [name, value] : r.headers) request += name + ": " + value + "\r\n";
   request += "connection: close\r\n\r\n";
   std::string head;

@@ -37,8 +37,8 @@ struct HttpProbeRequest {
   uint16_t port = 0;
   std::string method = "GET";
   std::string path = "/";
-  std::string host;         // the Host header
-  std::string source_ip;    // bound before connecting when set (and of the same family)
+  std::string host;       // the Host header
+  std::string source_ip;  // bound before connecting when set (and of the same family)
   std::string user_agent = "kube-probe/mesh";
   std::vector<std::pair<std::string, std::string>> headers;
   int timeout_ms = 1000;

@@ -75,11 +75,11 @@ bool original_destination(int fd, sockaddr_storage& out) {
 
 std::string capture_stats_text(const std::vector<const CaptureStats*>& per_worker) {
   std::string out;
-#define MESH_CAPTURE_LINE(field, name)                        \
-  {                                                           \
-    uint64_t sum = 0;                                         \
+#define MESH_CAPTURE_LINE(field, name)                              \
+  {                                                                 \
+    uint64_t sum = 0;                                               \
     for (const CaptureStats* s : per_worker) sum += s->field.get(); \
-    out += std::string(name) + ": " + std::to_string(sum) + "\n"; \
+    out += std::string(name) + ": " + std::to_string(sum) + "\n";   \
   }
   MESH_CAPTURE_COUNTERS(MESH_CAPTURE_LINE)
 #undef MESH_CAPTURE_LINE
@@ -88,10 +88,10 @@ std::string capture_stats_text(const std::vector<const CaptureStats*>& per_worke
 
 std::string capture_prometheus_text(const std::vector<const CaptureStats*>& per_worker) {
   std::string out;
-#define MESH_CAPTURE_PROM(field, name)                                 \
-  {                                                                    \
-    uint64_t sum = 0;                                                  \
-    for (const CaptureStats* s : per_worker) sum += s->field.get();    \
+#define MESH_CAPTURE_PROM(field, name)                                                                      \
+  {                                                                                                         \
+    uint64_t sum = 0;                                                                                       \
+    for (const CaptureStats* s : per_worker) sum += s->field.get();                                         \
     out += "# TYPE mesh_capture_" #field " counter\nmesh_capture_" #field " " + std::to_string(sum) + "\n"; \
   }
   MESH_CAPTURE_COUNTERS(MESH_CAPTURE_PROM)

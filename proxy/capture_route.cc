@@ -45,7 +45,8 @@ CaptureRoute route_outbound(const pc::ProxyConfig& config, std::string_view ip, 
       tcp_any = &l;
     }
   }
-  if (http != nullptr && (registry_only || table_knows_address(config, *http, ip))) return from_listener(*http);
+  if (http != nullptr && (registry_only || table_knows_address(config, *http, ip)))
+    return from_listener(*http);
   if (tcp_any != nullptr) return from_listener(*tcp_any);
   CaptureRoute r;
   r.kind = registry_only ? Kind::kBlackHole : Kind::kPassthrough;

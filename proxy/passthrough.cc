@@ -125,7 +125,8 @@ void TcpRelay::on_data(Side& from, ssize_t n) {
       close();
       return;
     }
-    (&from == &client_ ? set_.stats().tcp_bytes_sent : set_.stats().tcp_bytes_received).add(static_cast<uint64_t>(n));
+    (&from == &client_ ? set_.stats().tcp_bytes_sent : set_.stats().tcp_bytes_received)
+        .add(static_cast<uint64_t>(n));
     if (to.writer.queued() > kHighWater) {
       from.paused = true;
       stop_reading(from);

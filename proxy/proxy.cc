@@ -74,7 +74,8 @@ bool Proxy::bind_workers(std::shared_ptr<const pc::ProxyConfig> config, std::str
     workers_.push_back(std::move(w));
     for (Binding& b : bindings) {
       const auto* addr = reinterpret_cast<const sockaddr*>(&b.addr);
-      const CaptureDirection direction = b.kind == 1 ? CaptureDirection::kOutbound : CaptureDirection::kInbound;
+      const CaptureDirection direction =
+          b.kind == 1 ? CaptureDirection::kOutbound : CaptureDirection::kInbound;
       int rc = b.kind == 0 ? worker.listen(addr) : worker.listen_capture(direction, addr);
       if (rc != 0) {
         error = "listen on " + b.text + ": " + uv_strerror(rc);
@@ -130,7 +131,8 @@ bool Proxy::open_access_log(std::string& error) {
 
 uint16_t Proxy::capture_port(bool outbound) const {
   if (workers_.empty() || workers_.front()->capture() == nullptr) return 0;
-  return workers_.front()->capture()->port(outbound ? CaptureDirection::kOutbound : CaptureDirection::kInbound);
+  return workers_.front()->capture()->port(outbound ? CaptureDirection::kOutbound
+                                                    : CaptureDirection::kInbound);
 }
 
 uint16_t Proxy::admin_port() const {

@@ -1,12 +1,12 @@
 #include "inject/podnet/podnet.h"
 
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <grp.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -153,8 +153,8 @@ bool PodNetwork::build(const NetworkSpec& spec, std::string& error) {
 
 bool PodNetwork::add_pod(const NetworkSpec& spec, const PodSpec& pod, std::string& error) {
   if (!valid_name(pod.name, 10) || pod.name == "node" || subnet_of(pod.ip) != subnet_of(spec.gateway)) {
-    error = fmt::format("pod '{}' ({}): want a name of at most 10 [a-z0-9-] and an address in {}0/24", pod.name,
-                        pod.ip, subnet_of(spec.gateway));
+    error = fmt::format("pod '{}' ({}): want a name of at most 10 [a-z0-9-] and an address in {}0/24",
+                        pod.name, pod.ip, subnet_of(spec.gateway));
     return false;
   }
   const std::string node = node_netns(run_id_), ns = netns_name(run_id_, pod.name), veth = "v-" + pod.name;
@@ -162,18 +162,20 @@ bool PodNetwork::add_pod(const NetworkSpec& spec, const PodSpec& pod, std::strin
   std::error_code ec;
   fs::create_directories(fs::path(where.hosts_file).parent_path(), ec);
   std::ofstream hosts(where.hosts_file);
-  hosts << "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n" << pod.ip << "\t" << pod.name << "\n";
+  hosts << "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+        << pod.ip << "\t" << pod.name << "\n";
   for (const auto& [name, ip] : spec.hosts) hosts << ip << "\t" << name << "\n";
   hosts.close();
   chmod(where.hosts_file.c_str(), 0644);
   Step s{*runner_, error};
-  bool ok = s.run({"ip", "netns", "add", ns}) &&
-            s.run({"ip", "-n", node, "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns}) &&
-            s.run({"ip", "-n", node, "link", "set", veth, "master", kBridge, "up"}) &&
-            s.run({"ip", "-n", ns, "link", "set", "lo", "up"}) &&
-            s.run({"ip", "-n", ns, "addr", "add", pod.ip + "/24", "dev", "eth0"}) &&
-            s.run({"ip", "-n", ns, "link", "set", "eth0", "up"}) &&
-            s.run({"ip", "-n", ns, "route", "add", "default", "via", spec.gateway});
+  bool ok =
+      s.run({"ip", "netns", "add", ns}) &&
+      s.run({"ip", "-n", node, "link", "add", veth, "type", "veth", "peer", "name", "eth0", "netns", ns}) &&
+      s.run({"ip", "-n", node, "link", "set", veth, "master", kBridge, "up"}) &&
+      s.run({"ip", "-n", ns, "link", "set", "lo", "up"}) &&
+      s.run({"ip", "-n", ns, "addr", "add", pod.ip + "/24", "dev", "eth0"}) &&
+      s.run({"ip", "-n", ns, "link", "set", "eth0", "up"}) &&
+      s.run({"ip", "-n", ns, "route", "add", "default", "via", spec.gateway});
   // Istio's inbound passthrough source for IPv6; without IPv6 there is nothing to add.
   if (ok) runner_->run({"ip", "-n", ns, "-6", "addr", "add", "::6/128", "dev", "lo"}, "");
   return ok;

@@ -30,9 +30,9 @@ struct PodSpec {
 };
 
 struct NetworkSpec {
-  std::string run_id;                    // "" = random; [a-z0-9], at most 8 characters
-  std::string gateway = "10.244.0.1";    // the bridge's address; pods use its /24
-  pid_t owner = 0;                       // whose death makes the run stale (0 = this process)
+  std::string run_id;                  // "" = random; [a-z0-9], at most 8 characters
+  std::string gateway = "10.244.0.1";  // the bridge's address; pods use its /24
+  pid_t owner = 0;                     // whose death makes the run stale (0 = this process)
   std::vector<PodSpec> pods;
   std::map<std::string, std::string> hosts;  // name -> address, in every pod's /etc/hosts
 };
@@ -48,7 +48,8 @@ class PodNetwork {
  public:
   // Builds the node namespace, the bridge and every pod; on failure removes
   // whatever it made and returns nullptr with `error`.
-  static std::unique_ptr<PodNetwork> create(NetworkSpec spec, inject::CommandRunner& runner, std::string& error);
+  static std::unique_ptr<PodNetwork> create(NetworkSpec spec, inject::CommandRunner& runner,
+                                            std::string& error);
   ~PodNetwork();
   PodNetwork(const PodNetwork&) = delete;
   PodNetwork& operator=(const PodNetwork&) = delete;
@@ -63,7 +64,8 @@ class PodNetwork {
   void release() { owned_ = false; }
 
  private:
-  PodNetwork(std::string run_id, inject::CommandRunner& runner) : run_id_(std::move(run_id)), runner_(&runner) {}
+  PodNetwork(std::string run_id, inject::CommandRunner& runner)
+      : run_id_(std::move(run_id)), runner_(&runner) {}
   bool build(const NetworkSpec& spec, std::string& error);
   bool add_pod(const NetworkSpec& spec, const PodSpec& pod, std::string& error);
 
