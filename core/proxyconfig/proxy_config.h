@@ -181,6 +181,35 @@ struct Endpoint {
   bool healthy = true;
 };
 
+// The endpoints of a cluster. Proxy configs share them: every sidecar's cluster
+// for one service port (and subset) points at the same immutable list, so a
+// config costs a pointer per cluster instead of a copy of every endpoint. Reads
+// look like a const std::vector; writes (while a config is built, or in tests)
+// copy the list first when anyone else holds it.
+class EndpointList {
+ public:
+  using List = std::vector<Endpoint>;
+  EndpointList() = default;
+  explicit EndpointList(std::shared_ptr<List> shared) : list_(std::move(shared)) {}
+
+  size_t size() const { return list_ ? list_->size() : 0; }
+  bool empty() const { return size() == 0; }
+  const Endpoint& operator[](size_t i) const { return (*list_)[i]; }
+  List::const_iterator begin() const { return get().begin(); }
+  List::const_iterator end() const { return get().end(); }
+  const List& get() const;
+  operator const List&() const { return get(); }  // NOLINT: reads as the vector it wraps
+
+  void push_back(Endpoint e) { mutable_list().push_back(std::move(e)); }
+  Endpoint& mutable_at(size_t i) { return mutable_list()[i]; }
+  List& mutable_list();
+  // The same list, for checks that two configs share it.
+  const List* identity() const { return list_.get(); }
+
+ private:
+  std::shared_ptr<List> list_;
+};
+
 struct LoadBalancer {
   model::LoadBalancerSettings::Simple simple = model::LoadBalancerSettings::Simple::kLeastRequest;
   std::optional<model::ConsistentHashLB> consistent_hash;
@@ -198,7 +227,7 @@ struct Cluster {
   std::optional<model::OutlierDetection> outlier_detection;
   std::optional<model::ClientTLSSettings> tls;
   bool passthrough = false;  // ORIGINAL_DST / PassthroughCluster
-  std::vector<Endpoint> endpoints;
+  EndpointList endpoints;
 };
 
 struct Listener {

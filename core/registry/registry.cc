@@ -153,6 +153,7 @@ void Registry::index() {
   for (size_t i = 0; i < workloads_.size(); ++i) {
     workload_by_name_.emplace(workloads_[i].ns + "/" + workloads_[i].name, i);
   }
+  reset_endpoint_cache();
 }
 
 const Service* Registry::find(std::string_view hostname) const {

@@ -10,12 +10,14 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
 #include "core/model/config_set.h"
+#include "core/proxyconfig/proxy_config.h"
 
 namespace mesh::registry {
 
@@ -122,15 +124,25 @@ class Registry {
   const std::vector<size_t>& services_on_port(uint32_t port) const;
   const Workload* workload_of(const Endpoint& e) const;
 
+  // The endpoints of `port` of `service` (both of this registry) as proxy
+  // configs hold them, narrowed to the workloads whose labels `subset` selects
+  // (nullptr: every endpoint). Built once per (service, port, subset labels) and
+  // shared by every proxy config after that, so translating one more sidecar
+  // copies no endpoint. Safe to call from several threads.
+  pc::EndpointList endpoints(const Service& service, const Port& port, const Labels* subset) const;
+
  private:
   friend class RegistryBuilder;
+  struct EndpointCache;
   std::vector<Service> services_;
   std::vector<Workload> workloads_;
   StringMap<size_t> by_host_;
   StringMap<size_t> by_vip_;
   std::unordered_map<std::string, size_t> workload_by_name_;  // "ns/name"
   std::unordered_map<uint32_t, std::vector<size_t>> by_port_;
+  std::shared_ptr<EndpointCache> endpoint_cache_;  // copies of a registry share it: same indexes, same lists
   void index();
+  void reset_endpoint_cache();
 };
 
 }  // namespace mesh::registry

@@ -67,20 +67,6 @@ void set_policy(pc::Cluster& c, const Policy& p) {
   c.tls = p.tls;
 }
 
-pc::Endpoint endpoint(const Context& ctx, const registry::Endpoint& e) {
-  pc::Endpoint out;
-  out.address = e.address;
-  out.port = e.port;
-  out.healthy = e.ready;
-  if (const registry::Workload* w = ctx.registry.workload_of(e)) {
-    out.labels = w->labels;
-    out.pod = w->name;
-    out.service_account = w->service_account;
-    out.weight = w->weight;
-  }
-  return out;
-}
-
 pc::Cluster outbound(const Context& ctx, const registry::Service& s, const registry::Port& port,
                      const model::Subset* subset) {
   pc::Cluster c;
@@ -88,12 +74,7 @@ pc::Cluster outbound(const Context& ctx, const registry::Service& s, const regis
   c.service_host = s.hostname;
   c.port = port.number;
   c.passthrough = s.resolution == model::ServiceEntry::Resolution::kNone;
-  c.endpoints.reserve(port.endpoints.size());
-  for (const registry::Endpoint& e : port.endpoints) {
-    const registry::Workload* w = ctx.registry.workload_of(e);
-    if (subset && !(w && registry::selects(subset->labels, w->labels))) continue;
-    c.endpoints.push_back(endpoint(ctx, e));
-  }
+  c.endpoints = ctx.registry.endpoints(s, port, subset ? &subset->labels : nullptr);
   if (subset) c.subset = subset->name;
   return c;
 }

@@ -4,6 +4,7 @@
 
 #include <cctype>
 #include <cstring>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -63,7 +64,7 @@ J header_ops(const pc::HeaderOps& h) {
   J set = J::array(), add = J::array();
   for (const auto& [k, v] : h.set) set.push_back({{"name", k}, {"value", v}});
   for (const auto& [k, v] : h.add) add.push_back({{"name", k}, {"value", v}});
-  return J{{"set", set}, {"add", add}, {"remove", h.remove}};
+  return J{{"set", std::move(set)}, {"add", std::move(add)}, {"remove", h.remove}};
 }
 
 J forward(const pc::ForwardAction& f) {
@@ -91,12 +92,12 @@ J forward(const pc::ForwardAction& f) {
   J mirrors = J::array();
   for (const auto& m : f.mirrors)
     mirrors.push_back({{"cluster", m.cluster}, {"host", m.host}, {"percent", m.percent}});
-  return J{{"clusters", clusters},
+  return J{{"clusters", std::move(clusters)},
            {"totalWeight", f.total_weight},
            {"timeout", duration(f.timeout)},
-           {"retry", retry},
-           {"rewrite", rewrite},
-           {"mirrors", mirrors}};
+           {"retry", std::move(retry)},
+           {"rewrite", std::move(rewrite)},
+           {"mirrors", std::move(mirrors)}};
 }
 
 const char* derive_port_name(model::HTTPRedirect::DerivePort d) {
@@ -142,7 +143,7 @@ J route(const pc::Route& r) {
   if (r.cors) {
     J origins = J::array();
     for (const auto& o : r.cors->allow_origins) origins.push_back(matcher(o));
-    j["cors"] = {{"allowOrigins", origins},
+    j["cors"] = {{"allowOrigins", std::move(origins)},
                  {"allowMethods", r.cors->allow_methods},
                  {"allowHeaders", r.cors->allow_headers},
                  {"exposeHeaders", r.cors->expose_headers},
@@ -160,9 +161,9 @@ J route_table(const pc::RouteTable& t) {
   for (const auto& v : t.virtual_hosts) {
     J routes = J::array();
     for (const auto& r : v.routes) routes.push_back(route(r));
-    vhosts.push_back({{"name", v.name}, {"domains", v.domains}, {"routes", routes}});
+    vhosts.push_back({{"name", v.name}, {"domains", v.domains}, {"routes", std::move(routes)}});
   }
-  return J{{"name", t.name}, {"virtualHosts", vhosts}};
+  return J{{"name", t.name}, {"virtualHosts", std::move(vhosts)}};
 }
 
 const char* lb_name(model::LoadBalancerSettings::Simple s) {
@@ -216,7 +217,7 @@ J connection_pool(const model::ConnectionPoolSettings& p) {
          {"h2UpgradePolicy", p.http.h2_upgrade_policy},
          {"useClientProtocol", p.http.use_client_protocol},
          {"maxConcurrentStreams", opt(p.http.max_concurrent_streams)}};
-  return J{{"tcp", tcp}, {"http", http}};
+  return J{{"tcp", std::move(tcp)}, {"http", std::move(http)}};
 }
 
 J outlier(const model::OutlierDetection& o) {
@@ -261,12 +262,12 @@ J cluster_json(const pc::Cluster& c) {
            {"serviceHost", c.service_host},
            {"port", c.port},
            {"subset", c.subset},
-           {"loadBalancer", lb},
+           {"loadBalancer", std::move(lb)},
            {"connectionPool", c.connection_pool ? connection_pool(*c.connection_pool) : J(nullptr)},
            {"outlierDetection", c.outlier_detection ? outlier(*c.outlier_detection) : J(nullptr)},
            {"tls", c.tls ? tls(*c.tls) : J(nullptr)},
            {"passthrough", c.passthrough},
-           {"endpoints", endpoints}};
+           {"endpoints", std::move(endpoints)}};
 }
 
 J listener_json(const pc::Listener& l) {

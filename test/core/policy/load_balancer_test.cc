@@ -100,7 +100,7 @@ TEST_CASE("least request with weights prefers the heavier endpoint per active re
 
 TEST_CASE("unhealthy and unusable endpoints are never picked") {
   auto c = make_cluster({1, 1, 1});
-  c.endpoints[1].healthy = false;
+  c.endpoints.mutable_at(1).healthy = false;
   LoadBalancer lb(c);
   auto counts = count_picks(lb, 100);
   CHECK(counts.count(1) == 0);
@@ -159,7 +159,7 @@ TEST_CASE("ring hash: stable picks, balanced shares, minimal movement when an en
 
 TEST_CASE("ring hash weights give proportional shares") {
   auto c = hash_cluster(2, Algorithm::kRingHash, 4096);
-  c.endpoints[1].weight = 3;
+  c.endpoints.mutable_at(1).weight = 3;
   LoadBalancer lb(c);
   int on_heavy = 0;
   for (int k = 0; k < 20000; ++k) on_heavy += lb.pick(LbContext{xxhash64(std::to_string(k))}) == 1u ? 1 : 0;
@@ -192,8 +192,8 @@ TEST_CASE("maglev table: prime size, every slot filled, near-equal shares, small
 
 TEST_CASE("maglev respects weights and rounds the table size up to a prime") {
   auto c = hash_cluster(2, Algorithm::kMaglev, 1000);
-  c.endpoints[0].weight = 1;
-  c.endpoints[1].weight = 3;
+  c.endpoints.mutable_at(0).weight = 1;
+  c.endpoints.mutable_at(1).weight = 3;
   LoadBalancer lb(c);
   CHECK(lb.maglev_table().size() == 1009);
   CHECK(mesh::policy::next_prime(65537) == 65537);

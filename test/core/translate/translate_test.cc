@@ -363,3 +363,23 @@ TEST_CASE("JSON and YAML dumps carry the same fields") {
   CHECK(yaml.find("- name: \"9080\"") != std::string::npos);
   CHECK(yaml.find("outbound|9080||a.default.svc.cluster.local") != std::string::npos);
 }
+
+TEST_CASE("clusters: sidecars share one endpoint list per service port and subset; writes copy") {
+  model::ConfigSet c;
+  add_app(c, "reviews", {"v1", "v2"});
+  c.destination_rules.push_back(dr_with_subsets("reviews", {"v1", "v2"}));
+  const auto reg = registry::Registry::build(c);
+  const auto a = translate::translate(c, reg, sidecar({{"app", "a"}}));
+  const auto b = translate::translate(c, reg, sidecar({{"app", "b"}}, "other"));
+  for (const char* name : {"outbound|9080||reviews.default.svc.cluster.local",
+                           "outbound|9080|v2|reviews.default.svc.cluster.local"}) {
+    CAPTURE(name);
+    REQUIRE((a->find_cluster(name) && b->find_cluster(name)));
+    CHECK(a->find_cluster(name)->endpoints.identity() == b->find_cluster(name)->endpoints.identity());
+  }
+  pc::Cluster copy = *a->find_cluster("outbound|9080|v2|reviews.default.svc.cluster.local");
+  copy.endpoints.mutable_at(0).healthy = false;
+  CHECK(copy.endpoints.identity() != b->find_cluster(copy.name)->endpoints.identity());
+  CHECK(b->find_cluster(copy.name)->endpoints[0].healthy);
+  CHECK_FALSE(copy.endpoints[0].healthy);
+}
