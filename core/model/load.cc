@@ -106,17 +106,20 @@ class Loader {
   const LoadOptions& options_;
   ConfigSet& out_;
   Diagnostics& diags_;
+  size_t objects_ = 0;  // documents of the current file that are objects (valid or not)
 };
 
 void Loader::load_document(const YAML::Node& doc, DecodeContext& c, int depth) {
   if (!doc || doc.IsNull()) return;  // empty document between separators
   if (!doc.IsMap()) {
+    ++objects_;
     c.error(doc, fmt::format("a document must be a map with apiVersion and kind, got {}", type_name(doc)));
     return;
   }
   const std::string api_version = scalar_or_empty(doc["apiVersion"]);
   const std::string kind = scalar_or_empty(doc["kind"]);
   if (kind.empty() || api_version.empty()) {
+    ++objects_;
     c.error(doc, kind.empty() ? "kind: required field is missing" : "apiVersion: required field is missing");
     return;
   }
@@ -129,6 +132,7 @@ void Loader::load_document(const YAML::Node& doc, DecodeContext& c, int depth) {
     for (size_t i = 0; i < items.size(); ++i) load_document(items[i], c, depth + 1);
     return;
   }
+  ++objects_;
   const size_t slash = api_version.find('/');
   const std::string group = slash == std::string::npos ? "" : api_version.substr(0, slash);
   const std::string version = slash == std::string::npos ? api_version : api_version.substr(slash + 1);
@@ -186,6 +190,7 @@ bool is_document_marker(std::string_view line) {
 
 void Loader::load_text(std::string_view text, const std::string& file_name) {
   DecodeContext c(std::make_shared<const std::string>(file_name), diags_);
+  objects_ = 0;
   if (text.size() > options_.max_file_bytes) {
     c.report(Severity::kError, Pos{1, 1},
              fmt::format("input is {} bytes, more than the limit of {} bytes", text.size(), options_.max_file_bytes));
@@ -213,6 +218,8 @@ void Loader::load_text(std::string_view text, const std::string& file_name) {
     begin = end + 1;
   }
   if (chunk_begin < text.size()) load_chunk(std::string(text.substr(chunk_begin)), chunk_start, c);
+  // Empty or comments only: most likely a wrong path or an emptied file, so say so.
+  if (objects_ == 0 && c.error_count() == 0) c.report(Severity::kWarning, Pos{0, 0}, "no objects found");
 }
 
 bool is_config_file(const fs::path& p) {

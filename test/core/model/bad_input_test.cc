@@ -159,11 +159,16 @@ TEST_CASE("binary data, empty input and comments only") {
   CHECK(mentions(r, "bad.yaml:3:1: input contains binary data"));
   r = load("\xff\xfe\x80garbage: [\x01\x02");
   CHECK(r.diags.has_errors());
-  r = load("");
-  CHECK(r.diags.items().empty());
-  r = load("# just a comment\n# and another\n---\n# more\n");
-  CHECK(r.diags.items().empty());
-  CHECK(r.config.pods.empty());
+  // Nothing to load is worth a warning (a wrong path or an emptied file), not an error.
+  for (const char* text : {"", "# just a comment\n# and another\n---\n# more\n", "---\n...\n",
+                           "apiVersion: v1\nkind: List\nitems: []\n"}) {
+    CAPTURE(text);
+    r = load(text);
+    CHECK_FALSE(r.diags.has_errors());
+    REQUIRE(r.diags.items().size() == 1);
+    CHECK(r.diags.items()[0].format() == "bad.yaml: warning: no objects found");
+    CHECK(r.config.pods.empty());
+  }
 }
 
 TEST_CASE("deeply nested flow and block documents") {
