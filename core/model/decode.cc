@@ -70,7 +70,9 @@ void DecodeContext::error_field(const YAML::Node& at, std::string_view field, st
   error(at, std::move(message));
 }
 
-bool read_fields(DecodeContext& c, const YAML::Node& node, std::initializer_list<Field> fields) {
+namespace {
+
+bool read_field_table(DecodeContext& c, const YAML::Node& node, const Field* begin, const Field* end) {
   if (!node.IsMap()) {
     c.error(node, fmt::format("expected a map, got {}", type_name(node)));
     return false;
@@ -82,9 +84,9 @@ bool read_fields(DecodeContext& c, const YAML::Node& node, std::initializer_list
     }
     const std::string& key = it->first.Scalar();
     const Field* match = nullptr;
-    for (const Field& f : fields) {
-      if (f.name == key) {
-        match = &f;
+    for (const Field* f = begin; f != end; ++f) {
+      if (f->name == key) {
+        match = f;
         break;
       }
     }
@@ -97,6 +99,16 @@ bool read_fields(DecodeContext& c, const YAML::Node& node, std::initializer_list
     match->read(it->second);
   }
   return true;
+}
+
+}  // namespace
+
+bool read_fields(DecodeContext& c, const YAML::Node& node, std::initializer_list<Field> fields) {
+  return read_field_table(c, node, fields.begin(), fields.end());
+}
+
+bool read_fields(DecodeContext& c, const YAML::Node& node, const std::vector<Field>& fields) {
+  return read_field_table(c, node, fields.data(), fields.data() + fields.size());
 }
 
 bool read(DecodeContext& c, const YAML::Node& n, std::string& out) {

@@ -78,6 +78,8 @@ struct Field {
 // keys are errors; null values are treated as absent. Returns false if `node` is
 // not a map.
 bool read_fields(DecodeContext& c, const YAML::Node& node, std::initializer_list<Field> fields);
+// The same, for a field table assembled from shared parts.
+bool read_fields(DecodeContext& c, const YAML::Node& node, const std::vector<Field>& fields);
 
 // Scalars. Each reports "expected a X" on a wrong type.
 bool read(DecodeContext& c, const YAML::Node& n, std::string& out);

@@ -97,31 +97,12 @@ void read_match_request(DecodeContext& c, const YAML::Node& n, HTTPMatchRequest&
 }
 
 bool read_route_destination(DecodeContext& c, const YAML::Node& n, HTTPRouteDestination& out) {
-  bool has_destination = false;
-  read_fields(c, n,
-              {
-                  {"destination",
-                   [&](const YAML::Node& v) {
-                     has_destination = true;
-                     read_destination(c, v, out.destination);
-                   }},
-                  {"weight",
-                   [&](const YAML::Node& v) {
-                     if (read(c, v, out.weight) && out.weight < 0)
-                       c.error(v, fmt::format("weight {} must not be negative", out.weight));
-                   }},
-                  {"headers", [&](const YAML::Node& v) { read_headers(c, v, out.headers); }},
-              });
-  if (n.IsMap() && !has_destination) c.error_field(n, "destination", "required field is missing");
+  read_with_destination(c, n, out.destination,
+                        {
+                            {"weight", [&](const YAML::Node& v) { read_weight(c, v, out.weight); }},
+                            {"headers", [&](const YAML::Node& v) { read_headers(c, v, out.headers); }},
+                        });
   return true;
-}
-
-void read_route_destinations(DecodeContext& c, const YAML::Node& n, std::vector<HTTPRouteDestination>& out) {
-  if (!read(c, n, out)) return;
-  int64_t total = 0;
-  for (const HTTPRouteDestination& d : out) total += d.weight;
-  if (out.size() > 1 && total == 0)
-    c.error(n, "the weights of a route with several destinations must not all be 0");
 }
 
 // `mirror` (+ `mirrorPercentage` or the deprecated `mirrorPercent`) and `mirrors`.
@@ -140,22 +121,15 @@ void read_legacy_mirror_percent(DecodeContext& c, const YAML::Node& v, MirrorFie
 }
 
 void read_mirror_policy(DecodeContext& c, const YAML::Node& n, HTTPMirrorPolicy& out) {
-  bool has_destination = false;
-  read_fields(c, n,
-              {
-                  {"destination",
-                   [&](const YAML::Node& v) {
-                     has_destination = true;
-                     read_destination(c, v, out.destination);
-                   }},
-                  {"percentage",
-                   [&](const YAML::Node& v) {
-                     double value = 0;
-                     read_percent(c, v, value);
-                     out.percentage = value;
-                   }},
-              });
-  if (n.IsMap() && !has_destination) c.error_field(n, "destination", "required field is missing");
+  read_with_destination(c, n, out.destination,
+                        {
+                            {"percentage",
+                             [&](const YAML::Node& v) {
+                               double value = 0;
+                               read_percent(c, v, value);
+                               out.percentage = value;
+                             }},
+                        });
 }
 
 void read_delegate(DecodeContext& c, const YAML::Node& n, Delegate& out) {
@@ -253,7 +227,7 @@ void read_http_route(DecodeContext& c, const YAML::Node& n, HTTPRoute& out, cons
                    read_match_request(c, m, match, ctx);
                  });
                }},
-              {"route", [&](const YAML::Node& v) { read_route_destinations(c, v, out.route); }},
+              {"route", [&](const YAML::Node& v) { read_weighted_destinations(c, v, out.route); }},
               {"redirect", [&](const YAML::Node& v) { read_redirect(c, v, opt(out.redirect)); }},
               {"directResponse",
                [&](const YAML::Node& v) { read_direct_response(c, v, opt(out.direct_response)); }},

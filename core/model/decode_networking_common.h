@@ -104,6 +104,22 @@ bool check_istio_regex(DecodeContext& c, const YAML::Node& at, const std::string
 
 // Destination {host, subset, port}; host required, "*" not allowed.
 bool read_destination(DecodeContext& c, const YAML::Node& n, Destination& out);
+// A map with a required `destination` beside the given other fields: the
+// entries of route[] (HTTP, TLS, TCP) and mirrors[].
+void read_with_destination(DecodeContext& c, const YAML::Node& n, Destination& out,
+                           std::initializer_list<Field> others);
+// A route destination's `weight`: not negative.
+void read_weight(DecodeContext& c, const YAML::Node& n, int32_t& out);
+// A list of weighted destinations (HTTP, TLS or TCP route[]): with several
+// destinations, not every weight may be 0.
+template <class D>
+void read_weighted_destinations(DecodeContext& c, const YAML::Node& n, std::vector<D>& out) {
+  if (!read(c, n, out)) return;
+  int64_t total = 0;
+  for (const D& d : out) total += d.weight;
+  if (out.size() > 1 && total == 0)
+    c.error(n, "the weights of a route with several destinations must not all be 0");
+}
 // Headers {request, response} with header-name and value rules.
 void read_headers(DecodeContext& c, const YAML::Node& n, Headers& out);
 // A header name a match may use: an HTTP token or "@request.auth.claims.*".

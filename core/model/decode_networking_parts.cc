@@ -246,6 +246,22 @@ bool read_destination(DecodeContext& c, const YAML::Node& n, Destination& out) {
   return c.error_count() == errors;
 }
 
+void read_with_destination(DecodeContext& c, const YAML::Node& n, Destination& out,
+                           std::initializer_list<Field> others) {
+  bool has_destination = false;
+  std::vector<Field> fields(others);
+  fields.push_back({"destination", [&](const YAML::Node& v) {
+                      has_destination = true;
+                      read_destination(c, v, out);
+                    }});
+  read_fields(c, n, fields);
+  if (n.IsMap() && !has_destination) c.error_field(n, "destination", "required field is missing");
+}
+
+void read_weight(DecodeContext& c, const YAML::Node& n, int32_t& out) {
+  if (read(c, n, out) && out < 0) c.error(n, fmt::format("weight {} must not be negative", out));
+}
+
 void read_headers(DecodeContext& c, const YAML::Node& n, Headers& out) {
   read_fields(c, n,
               {

@@ -291,27 +291,39 @@ void read_client_tls(DecodeContext& c, const YAML::Node& n, ClientTLSSettings& o
   if (n.IsMap()) check_client_tls(c, n, out);
 }
 
+// The fields a traffic policy and its per-port settings share. The readers
+// outlive this call, so they hold pointers, not references to its parameters.
+template <class P>
+std::vector<Field> policy_fields(DecodeContext& context, P& policy) {
+  DecodeContext* c = &context;
+  P* out = &policy;
+  return {
+      {"loadBalancer",
+       [c, out](const YAML::Node& v) { read_load_balancer(*c, v, out->load_balancer.emplace()); }},
+      {"connectionPool",
+       [c, out](const YAML::Node& v) { read_connection_pool(*c, v, out->connection_pool.emplace()); }},
+      {"outlierDetection",
+       [c, out](const YAML::Node& v) { read_outlier_detection(*c, v, out->outlier_detection.emplace()); }},
+      {"tls", [c, out](const YAML::Node& v) { read_client_tls(*c, v, out->tls.emplace()); }},
+  };
+}
+
+template <class P>
+bool has_policy(const P& p) {
+  return p.load_balancer || p.connection_pool || p.outlier_detection || p.tls;
+}
+
 void read_port_policy(DecodeContext& c, const YAML::Node& n, PortTrafficPolicy& out) {
   bool has_port = false;
-  read_fields(
-      c, n,
-      {
-          {"port",
-           [&](const YAML::Node& v) {
-             has_port = true;
-             read(c, v, out.port);
-           }},
-          {"loadBalancer",
-           [&](const YAML::Node& v) { read_load_balancer(c, v, out.load_balancer.emplace()); }},
-          {"connectionPool",
-           [&](const YAML::Node& v) { read_connection_pool(c, v, out.connection_pool.emplace()); }},
-          {"outlierDetection",
-           [&](const YAML::Node& v) { read_outlier_detection(c, v, out.outlier_detection.emplace()); }},
-          {"tls", [&](const YAML::Node& v) { read_client_tls(c, v, out.tls.emplace()); }},
-      });
+  std::vector<Field> fields = policy_fields(c, out);
+  fields.push_back({"port", [&](const YAML::Node& v) {
+                      has_port = true;
+                      read(c, v, out.port);
+                    }});
+  read_fields(c, n, fields);
   if (!n.IsMap()) return;
   if (!has_port) c.error_field(n, "port", "required field is missing");
-  if (!out.load_balancer && !out.connection_pool && !out.outlier_detection && !out.tls) {
+  if (!has_policy(out)) {
     c.error(
         n,
         "a port traffic policy needs at least one of loadBalancer, connectionPool, outlierDetection or tls");
@@ -331,41 +343,29 @@ void read_connection_pool(DecodeContext& c, const YAML::Node& n, ConnectionPoolS
 
 void read_traffic_policy(DecodeContext& c, const YAML::Node& n, TrafficPolicy& out) {
   bool tunnel = false, proxy_protocol = false;
-  read_fields(
-      c, n,
-      {
-          {"loadBalancer",
-           [&](const YAML::Node& v) { read_load_balancer(c, v, out.load_balancer.emplace()); }},
-          {"connectionPool",
-           [&](const YAML::Node& v) { read_connection_pool(c, v, out.connection_pool.emplace()); }},
-          {"outlierDetection",
-           [&](const YAML::Node& v) { read_outlier_detection(c, v, out.outlier_detection.emplace()); }},
-          {"tls", [&](const YAML::Node& v) { read_client_tls(c, v, out.tls.emplace()); }},
-          {"portLevelSettings",
-           [&](const YAML::Node& v) {
-             read_each(c, v, out.port_level_settings, [&](const YAML::Node& p, PortTrafficPolicy& policy) {
-               read_port_policy(c, p, policy);
-             });
-           }},
-          // Accepted for compatibility; the proxy does not tunnel or send PROXY headers.
-          {"tunnel",
-           [&](const YAML::Node& v) {
-             tunnel = true;
-             if (!v.IsMap()) c.error(v, fmt::format("expected a map, got {}", type_name(v)));
-           }},
-          {"proxyProtocol",
-           [&](const YAML::Node& v) {
-             proxy_protocol = true;
-             read_fields(c, v, {{"version", [&](const YAML::Node& x) {
-                                   int ignored = 0;
-                                   read_enum(c, x, ignored, {{"V1", 0}, {"V2", 1}});
-                                 }}});
-           }},
-      });
+  std::vector<Field> fields = policy_fields(c, out);
+  fields.push_back(
+      {"portLevelSettings", [&](const YAML::Node& v) {
+         read_each(c, v, out.port_level_settings,
+                   [&](const YAML::Node& p, PortTrafficPolicy& policy) { read_port_policy(c, p, policy); });
+       }});
+  // Accepted for compatibility; the proxy does not tunnel or send PROXY headers.
+  fields.push_back({"tunnel", [&](const YAML::Node& v) {
+                      tunnel = true;
+                      if (!v.IsMap()) c.error(v, fmt::format("expected a map, got {}", type_name(v)));
+                    }});
+  fields.push_back({"proxyProtocol", [&](const YAML::Node& v) {
+                      proxy_protocol = true;
+                      read_fields(c, v, {{"version", [&](const YAML::Node& x) {
+                                            int ignored = 0;
+                                            read_enum(c, x, ignored, {{"V1", 0}, {"V2", 1}});
+                                          }}});
+                    }});
+  read_fields(c, n, fields);
   if (!n.IsMap()) return;
   if (tunnel && proxy_protocol) c.error(n, "only one of tunnel or proxyProtocol may be set");
-  if (!out.load_balancer && !out.connection_pool && !out.outlier_detection && !out.tls &&
-      out.port_level_settings.empty() && !tunnel && !proxy_protocol && !n["portLevelSettings"]) {
+  if (!has_policy(out) && out.port_level_settings.empty() && !tunnel && !proxy_protocol &&
+      !n["portLevelSettings"]) {
     c.error(n, "a traffic policy needs at least one field");
   }
 }

@@ -46,14 +46,6 @@ void check_duplicate_hosts(DecodeContext& c, const YAML::Node& list, const std::
   }
 }
 
-void read_route_weights(DecodeContext& c, const YAML::Node& n, std::vector<RouteDestination>& out) {
-  if (!read(c, n, out)) return;
-  int64_t total = 0;
-  for (const RouteDestination& d : out) total += d.weight;
-  if (out.size() > 1 && total == 0)
-    c.error(n, "the weights of a route with several destinations must not all be 0");
-}
-
 void check_subnet(DecodeContext& c, const YAML::Node& at, const std::string& subnet) {
   if (std::string problem = check_ip_subnet(subnet); !problem.empty()) c.error(at, problem);
 }
@@ -139,7 +131,7 @@ void read_tls_route(DecodeContext& c, const YAML::Node& n, TLSRoute& r, const Vs
                        read_tls_match(c, m, out, ctx);
                      });
                    }},
-                  {"route", [&](const YAML::Node& v) { read_route_weights(c, v, r.route); }},
+                  {"route", [&](const YAML::Node& v) { read_weighted_destinations(c, v, r.route); }},
               });
   if (!n.IsMap()) return;
   if (r.match.empty()) c.error_field(n, "match", "a TLS route needs at least one match");
@@ -155,7 +147,7 @@ void read_tcp_route(DecodeContext& c, const YAML::Node& n, TCPRoute& r) {
                        read_l4_match(c, m, out);
                      });
                    }},
-                  {"route", [&](const YAML::Node& v) { read_route_weights(c, v, r.route); }},
+                  {"route", [&](const YAML::Node& v) { read_weighted_destinations(c, v, r.route); }},
               });
   if (n.IsMap() && r.route.empty()) c.error_field(n, "route", "required field is missing");
 }
@@ -182,21 +174,8 @@ void check_virtual_service(DecodeContext& c, const YAML::Node& spec, const Virtu
 }  // namespace
 
 bool read(DecodeContext& c, const YAML::Node& n, RouteDestination& out) {
-  bool has_destination = false;
-  read_fields(c, n,
-              {
-                  {"destination",
-                   [&](const YAML::Node& v) {
-                     has_destination = true;
-                     read_destination(c, v, out.destination);
-                   }},
-                  {"weight",
-                   [&](const YAML::Node& v) {
-                     if (read(c, v, out.weight) && out.weight < 0)
-                       c.error(v, fmt::format("weight {} must not be negative", out.weight));
-                   }},
-              });
-  if (n.IsMap() && !has_destination) c.error_field(n, "destination", "required field is missing");
+  read_with_destination(c, n, out.destination,
+                        {{"weight", [&](const YAML::Node& v) { read_weight(c, v, out.weight); }}});
   return true;
 }
 
