@@ -50,7 +50,7 @@ TEST_CASE("LEAST_REQUEST (the default) and RANDOM use every endpoint, never an u
     s.upstreams = 3;
     s.cluster = [simple](pc::Cluster& c) {
       c.load_balancer.simple = simple;
-      c.endpoints[2].healthy = false;
+      c.endpoints.mutable_at(2).healthy = false;
     };
     ClusterFixture f(s);
     for (int i = 0; i < 60; ++i) REQUIRE(request(f.port(), get("/any")).status == 200);
