@@ -164,7 +164,7 @@ TEST_CASE("the content hash ignores the version and sees every other change") {
   auto with_endpoints = std::find_if(config->clusters.begin(), config->clusters.end(),
                                     [](const pc::Cluster& c) { return !c.endpoints.empty(); });
   REQUIRE(with_endpoints != config->clusters.end());
-  with_endpoints->endpoints.front().port = 1;
+  with_endpoints->endpoints.mutable_at(0).port = 1;
   CHECK(xds::content_hash(*config) != hash);
 }
 
