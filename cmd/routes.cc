@@ -7,6 +7,7 @@
 #include <ctime>
 #include <memory>
 
+#include "cmd/table.h"
 #include "cmd/commands.h"
 #include "cmd/routes_explain.h"
 #include "cmd/routes_live.h"
@@ -151,19 +152,7 @@ void print_table(const pc::ProxyConfig& config) {
       }
     }
   }
-  std::array<size_t, 5> width{};
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 3, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    std::printf("%s\n", line.c_str());
-  }
+  cmd::print_table(rows);
 }
 
 // Hidden --bench-sidecars N: translate N sidecars (the input's workloads in turn)

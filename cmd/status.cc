@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "cmd/table.h"
 #include "cmd/commands.h"
 #include "cmd/http_get.h"
 
@@ -18,22 +19,6 @@ struct StatusOptions {
   std::string control = "127.0.0.1:15010";
   std::string output = "table";
 };
-
-void print_rows(const std::vector<std::array<std::string, 6>>& rows) {
-  std::array<size_t, 6> width{};
-  for (const auto& row : rows) {
-    for (size_t i = 0; i < row.size(); ++i) width[i] = std::max(width[i], row[i].size());
-  }
-  for (const auto& row : rows) {
-    std::string line;
-    for (size_t i = 0; i < row.size(); ++i) {
-      line += row[i];
-      if (i + 1 < row.size()) line += std::string(width[i] - row[i].size() + 3, ' ');
-    }
-    while (!line.empty() && line.back() == ' ') line.pop_back();
-    std::printf("%s\n", line.c_str());
-  }
-}
 
 std::string text_of(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
@@ -63,7 +48,7 @@ int run_status(const StatusOptions& o) {
     rows.push_back({text_of(p, "id"), text_of(p, "type"), text_of(p, "ip"), text_of(p, "sent"),
                     text_of(p, "status"), text_of(p, "error")});
   }
-  print_rows(rows);
+  print_table(rows);
   return 0;
 }
 
