@@ -87,6 +87,8 @@ int run_proxy(ProxyCommandOptions& o) {
     return 1;
   }
   if (o.control.address.empty()) o.proxy.watch_paths = o.files;
+  // Fed by the control plane and nothing else: not ready before the first push.
+  o.proxy.await_config = !o.control.address.empty() && o.files.empty();
   std::unique_ptr<proxy::ControlClient> control;  // outlives the proxy's main loop
   proxy::Proxy p(o.proxy);
   if (o.control.address.empty())

@@ -2,6 +2,8 @@
 
 #include <cstdlib>
 
+#include <nlohmann/json.hpp>
+
 namespace mesh::cmd {
 namespace {
 
@@ -20,6 +22,24 @@ bool parse_port(const std::string& text, xds::PortInfo& out) {
   if (number.empty() || *end != '\0' || n == 0 || n > 65535) return false;
   out.number = static_cast<uint32_t>(n);
   return true;
+}
+
+// The ports `mesh inject` lists for the sidecar (ISTIO_META_POD_PORTS, the
+// containers' ports as JSON), used when no --pod-port is given.
+std::vector<xds::PortInfo> ports_from_env() {
+  std::vector<xds::PortInfo> out;
+  const char* text = std::getenv("ISTIO_META_POD_PORTS");
+  if (!text) return out;
+  nlohmann::json list = nlohmann::json::parse(text, nullptr, false);
+  if (!list.is_array()) return out;
+  for (const auto& p : list) {
+    if (!p.is_object() || !p.contains("containerPort") || !p["containerPort"].is_number_unsigned()) continue;
+    xds::PortInfo port;
+    port.number = p["containerPort"].get<uint32_t>();
+    if (p.contains("name") && p["name"].is_string()) port.name = p["name"].get<std::string>();
+    if (port.number > 0 && port.number <= 65535) out.push_back(port);
+  }
+  return out;
 }
 
 }  // namespace
@@ -58,6 +78,7 @@ xds::Hello hello_from_flags(const ControlFlags& f, const std::string& workload, 
     if (!parse_port(p, port)) error = "--pod-port wants [NAME:]NUMBER, got '" + p + "'";
     h.ports.push_back(port);
   }
+  if (f.ports.empty()) h.ports = ports_from_env();
   if (h.name.empty() && error.empty()) error = "--control needs the pod's name (--pod-name, $POD_NAME or --workload)";
   return h;
 }

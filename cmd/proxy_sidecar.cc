@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "cmd/proxy_control.h"
 #include "proxy/app_health.h"
 #include "proxy/config_feed.h"
 #include "proxy/proxy.h"
@@ -19,7 +20,7 @@ namespace {
 struct SidecarOptions {
   proxy::ProxyOptions proxy;
   ProxyFiles files;
-  std::string control;  // control plane address (--control)
+  ControlFlags control;  // --control: config pushed by `mesh control`
   std::string log_level;
   int outbound_port = 15001, inbound_port = 15006, app_health_port = 15020;
   std::string capture_address = "0.0.0.0";
@@ -46,14 +47,40 @@ class FileFeed final : public proxy::ConfigFeed {
   ProxyFiles files_;
 };
 
-// The seam for the control-plane client: until it exists, --control alone
-// cannot start a sidecar, and -c files take precedence when both are given.
-std::unique_ptr<proxy::ConfigFeed> make_feed(const SidecarOptions& o, std::string& error) {
+// Config pushed by `mesh control`: the sidecar starts with an empty config and
+// is not ready (/healthz/ready 503) until the first snapshot arrives.
+class ControlFeed final : public proxy::ConfigFeed {
+ public:
+  ControlFeed(ControlFlags flags, std::string workload) : flags_(std::move(flags)), workload_(std::move(workload)) {}
+  std::shared_ptr<const pc::ProxyConfig> initial(std::string& error) override {
+    hello_from_flags(flags_, workload_, "", error);  // refuse bad identity flags before listening
+    return error.empty() ? std::make_shared<pc::ProxyConfig>() : nullptr;
+  }
+  void start(proxy::Proxy& p) override {
+    std::string error;
+    client_ = start_control_client(p, flags_, workload_, "", "", error);
+    if (!client_) {
+      std::fprintf(stderr, "mesh proxy sidecar: %s\n", error.c_str());
+      p.shutdown();
+    }
+  }
+  void stop() override { client_.reset(); }
+
+ private:
+  ControlFlags flags_;
+  std::string workload_;
+  std::unique_ptr<proxy::ControlClient> client_;
+};
+
+// -c files take precedence when both are given (tests pin a config that way).
+std::unique_ptr<proxy::ConfigFeed> make_feed(SidecarOptions& o, std::string& error) {
   if (!o.files.files.empty()) return std::make_unique<FileFeed>(o.files);
-  error = o.control.empty() ? "no config: give -c FILES (or --control ADDR)"
-                            : "--control " + o.control +
-                                  ": the control-plane client is not available in this build; use -c FILES";
-  return nullptr;
+  if (o.control.address.empty()) {
+    error = "no config: give --control ADDR (mesh control) or -c FILES";
+    return nullptr;
+  }
+  o.proxy.await_config = true;
+  return std::make_unique<ControlFeed>(o.control, o.files.workload);
 }
 
 void fill_identity(SidecarOptions& o) {
@@ -62,6 +89,7 @@ void fill_identity(SidecarOptions& o) {
     if (!name.empty()) o.files.workload = (ns.empty() ? "default" : ns) + "/" + name;
   }
   if (o.files.ip.empty()) o.files.ip = env("INSTANCE_IP");
+  if (o.control.pod_ip.empty()) o.control.pod_ip = o.files.ip;
   auto port_text = [](const std::string& address, int port) { return address + ":" + std::to_string(port); };
   o.proxy.listen.clear();
   o.proxy.outbound_capture = port_text(o.capture_address, o.outbound_port);
@@ -101,7 +129,7 @@ void add_sidecar(CLI::App& proxy_cmd, Action& run) {
   o->proxy.health_port = 15021;
   CLI::App* sub =
       proxy_cmd.add_subcommand("sidecar", "Run as a pod's sidecar: transparent capture on 15001/15006");
-  sub->add_option("--control", o->control, "Control plane address (istiod's job: mesh control)");
+  add_control_flags(sub, o->control);
   sub->add_option("-c,--config", o->files.files, "Istio YAML and Kubernetes objects; SIGHUP reloads")
       ->expected(1, -1);
   sub->add_option("--workload", o->files.workload,

@@ -262,17 +262,17 @@ void Admin::close_handles() {
 void Admin::respond(bool health, std::string_view method, std::string_view path, int& status,
                     std::string& body, std::string& content_type) {
   std::shared_ptr<const pc::ProxyConfig> config = proxy_.config();
-  bool serving = !proxy_.draining() && config != nullptr;
+  bool serving = proxy_.ready() && config != nullptr;
   if (health) {
     status = path == "/healthz/ready" ? (serving ? 200 : 503) : 404;
-    body = status == 200 ? "" : (status == 503 ? "draining\n" : "");
+    body = status == 200 ? "" : (status == 503 ? (proxy_.draining() ? "draining\n" : "no config yet\n") : "");
     return;
   }
   size_t q = path.find('?');
   std::string_view p = path.substr(0, q);
   if (p == "/ready") {
     status = serving ? 200 : 503;
-    body = serving ? "LIVE\n" : "DRAINING\n";
+    body = serving ? "LIVE\n" : (proxy_.draining() ? "DRAINING\n" : "PRE_INITIALIZING\n");
   } else if (p == "/stats") {
     body = proxy_.stats_text();
   } else if (p == "/stats/prometheus") {

@@ -176,6 +176,7 @@ void Proxy::update_config(std::shared_ptr<const pc::ProxyConfig> config) {
     config_ = config;
   }
   for (auto& w : workers_) w->set_config(config);
+  config_received_ = true;
 }
 
 bool Proxy::reload(std::string& error) {

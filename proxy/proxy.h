@@ -38,6 +38,10 @@ struct ProxyOptions {
   std::string access_log;      // "": off; "-": stdout; else a file, appended to
   std::vector<std::string> watch_paths;  // config files/directories: reload when they change
   uint64_t watch_debounce_ms = 100;
+  // Not ready (/healthz/ready 503) until update_config() has delivered a
+  // config: a proxy fed by the control plane starts empty, like Envoy before
+  // its first xDS response.
+  bool await_config = false;
 };
 
 // Builds a fresh config (e.g. from files); returns nullptr and sets `error` on failure.
@@ -73,6 +77,8 @@ class Proxy {
   uint16_t admin_port() const;
   uint16_t health_port() const;
   bool draining() const { return draining_.load(); }
+  // Serving traffic with a config: not draining and, with await_config, past the first push.
+  bool ready() const { return !draining() && (!options_.await_config || config_received_.load()); }
   std::shared_ptr<const pc::ProxyConfig> config() const {
     std::lock_guard<std::mutex> lock(config_mu_);
     return config_;
@@ -101,6 +107,7 @@ class Proxy {
   std::shared_ptr<const pc::ProxyConfig> config_;
   uint16_t port_ = 0;
   std::atomic<bool> draining_{false};
+  std::atomic<bool> config_received_{false};
   bool started_ = false;
   int access_log_fd_ = -1;
 };
