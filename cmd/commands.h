@@ -19,5 +19,7 @@ void add_inject_command(CLI::App& app, Action& run);
 void add_control_command(CLI::App& app, Action& run);
 void add_status_command(CLI::App& app, Action& run);
 void add_podnet_command(CLI::App& app, Action& run);
+void add_up_commands(CLI::App& app, Action& run);       // up, down, demo
+void add_up_tool_commands(CLI::App& app, Action& run);  // apply, delete, get, logs
 
 }  // namespace mesh::cmd

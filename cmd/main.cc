@@ -18,6 +18,8 @@ int main(int argc, char** argv) {
   mesh::cmd::add_control_command(app, run);
   mesh::cmd::add_status_command(app, run);
   mesh::cmd::add_podnet_command(app, run);
+  mesh::cmd::add_up_commands(app, run);
+  mesh::cmd::add_up_tool_commands(app, run);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -47,7 +47,7 @@ int run_create(const PodnetOptions& o) {
   spec.gateway = o.gateway;
   std::vector<std::pair<std::string, std::string>> pods, hosts;
   if (!split_pairs(o.pods, pods) || !split_pairs(o.hosts, hosts)) return 2;
-  for (auto& [name, ip] : pods) spec.pods.push_back({name, ip});
+  for (auto& [name, ip] : pods) spec.pods.push_back({name, ip, name});
   for (auto& [name, ip] : hosts) spec.hosts[name] = ip;
   inject::ProcessRunner runner;
   std::string error;

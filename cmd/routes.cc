@@ -9,6 +9,7 @@
 
 #include "cmd/table.h"
 #include "cmd/commands.h"
+#include "cmd/up_common.h"
 #include "cmd/routes_explain.h"
 #include "cmd/routes_live.h"
 #include "core/model/load.h"
@@ -27,7 +28,8 @@ struct RoutesOptions {
   std::vector<std::string> headers;
   int bench_sidecars = 0;  // hidden: time translating this many sidecars
   std::string name;        // live: a pod or Deployment connected to the control plane
-  std::string control = "127.0.0.1:15010";
+  std::string control;  // "" = the local mesh's, else 127.0.0.1:15010
+  std::string profile = "default";
   std::string proxy;  // live: a proxy's admin ADDR:PORT
 };
 
@@ -198,7 +200,7 @@ int render(const RoutesOptions& o, const pc::ProxyConfig& cfg) {
 
 int run_live_routes(const RoutesOptions& o) {
   std::string error;
-  auto cfg = !o.proxy.empty() ? fetch_from_proxy(o.proxy, error) : fetch_from_control(o.control, o.name, error);
+  auto cfg = !o.proxy.empty() ? fetch_from_proxy(o.proxy, error) : fetch_from_control(control_address(o.control, o.profile), o.name, error);
   if (!cfg) {
     std::fprintf(stderr, "mesh routes: %s\n", error.c_str());
     return 1;
@@ -239,7 +241,9 @@ void add_routes_command(CLI::App& app, Action& run) {
                     ->expected(1, -1);
   auto* name = sub->add_option("name", opts->name,
                                "Live: a pod (NAMESPACE/NAME) or Deployment connected to `mesh control`");
-  sub->add_option("--control", opts->control, "Live: the control plane ADDR:PORT")->capture_default_str();
+  sub->add_option("--control", opts->control,
+                  "Live: the control plane ADDR:PORT (default: the local mesh's, else 127.0.0.1:15010)");
+  sub->add_option("-p,--profile", opts->profile, "Live: which local mesh (mesh up)")->capture_default_str();
   auto* proxy = sub->add_option("--proxy", opts->proxy, "Live: a proxy's admin ADDR:PORT (its /config_dump)");
   files->excludes(name)->excludes(proxy);
   name->excludes(proxy);

@@ -11,12 +11,14 @@
 #include "cmd/table.h"
 #include "cmd/commands.h"
 #include "cmd/http_get.h"
+#include "cmd/up_common.h"
 
 namespace mesh::cmd {
 namespace {
 
 struct StatusOptions {
-  std::string control = "127.0.0.1:15010";
+  std::string control;  // "" = the local mesh's, else 127.0.0.1:15010
+  std::string profile = "default";
   std::string output = "table";
 };
 
@@ -28,7 +30,7 @@ std::string text_of(const nlohmann::json& j, const char* key) {
 
 int run_status(const StatusOptions& o) {
   std::string body;
-  const int status = http_get(o.control, "/debug/syncz", body);
+  const int status = http_get(control_address(o.control, o.profile), "/debug/syncz", body);
   if (status != 200) {
     std::fprintf(stderr, "mesh status: %s\n", status == 0 ? body.c_str() : "unexpected answer from the control plane");
     return 1;
@@ -57,7 +59,8 @@ int run_status(const StatusOptions& o) {
 void add_status_command(CLI::App& app, Action& run) {
   auto o = std::make_shared<StatusOptions>();
   CLI::App* sub = app.add_subcommand("status", "Show every proxy connected to the control plane and its sync state");
-  sub->add_option("--control", o->control, "The control plane, ADDR:PORT")->capture_default_str();
+  sub->add_option("--control", o->control, "The control plane, ADDR:PORT (default: the local mesh's, else 127.0.0.1:15010)");
+  sub->add_option("-p,--profile", o->profile, "Which local mesh (mesh up)")->capture_default_str();
   sub->add_option("-o,--output", o->output, "Output format")->check(CLI::IsMember({"table", "json"}));
   sub->callback([&run, o] { run = [o] { return run_status(*o); }; });
 }

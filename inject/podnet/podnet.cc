@@ -142,31 +142,45 @@ bool PodNetwork::build(const NetworkSpec& spec, std::string& error) {
   }
   std::ofstream(run_dir(run_id_) + "/owner") << (spec.owner > 0 ? spec.owner : getpid()) << "\n";
   const std::string node = node_netns(run_id_);
+  gateway_ = spec.gateway;
   Step s{*runner_, error};
   bool ok = s.run({"ip", "netns", "add", node}) && s.run({"ip", "-n", node, "link", "set", "lo", "up"}) &&
             s.run({"ip", "-n", node, "link", "add", kBridge, "type", "bridge"}) &&
             s.run({"ip", "-n", node, "addr", "add", spec.gateway + "/24", "dev", kBridge}) &&
             s.run({"ip", "-n", node, "link", "set", kBridge, "up"});
-  for (const PodSpec& pod : spec.pods) ok = ok && add_pod(spec, pod, error);
+  for (const PodSpec& pod : spec.pods) ok = ok && add_pod(pod, spec.hosts, error);
   return ok;
 }
 
-bool PodNetwork::add_pod(const NetworkSpec& spec, const PodSpec& pod, std::string& error) {
-  if (!valid_name(pod.name, 10) || pod.name == "node" || subnet_of(pod.ip) != subnet_of(spec.gateway)) {
-    error = fmt::format("pod '{}' ({}): want a name of at most 10 [a-z0-9-] and an address in {}0/24",
-                        pod.name, pod.ip, subnet_of(spec.gateway));
-    return false;
-  }
-  const std::string node = node_netns(run_id_), ns = netns_name(run_id_, pod.name), veth = "v-" + pod.name;
+void PodNetwork::write_hosts(const PodSpec& pod, const std::map<std::string, std::string>& hosts) const {
   PodPlace where = place(pod.name);
   std::error_code ec;
   fs::create_directories(fs::path(where.hosts_file).parent_path(), ec);
-  std::ofstream hosts(where.hosts_file);
-  hosts << "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
-        << pod.ip << "\t" << pod.name << "\n";
-  for (const auto& [name, ip] : spec.hosts) hosts << ip << "\t" << name << "\n";
-  hosts.close();
+  // Truncate and rewrite: the inode stays, so the bind mount over /etc/hosts sees it.
+  std::ofstream out(where.hosts_file, std::ios::trunc);
+  out << "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n"
+      << pod.ip << "\t" << (pod.hostname.empty() ? pod.name : pod.hostname) << "\n";
+  for (const auto& [name, ip] : hosts) out << ip << "\t" << name << "\n";
+  out.close();
   chmod(where.hosts_file.c_str(), 0644);
+}
+
+void PodNetwork::remove_pod(const std::string& pod) {
+  const std::string ns = netns_name(run_id_, pod);
+  kill_members(ns, *runner_);
+  runner_->run({"ip", "netns", "delete", ns}, "");
+  std::error_code ec;
+  fs::remove_all(fs::path(place(pod).hosts_file).parent_path(), ec);
+}
+
+bool PodNetwork::add_pod(const PodSpec& pod, const std::map<std::string, std::string>& hosts, std::string& error) {
+  if (!valid_name(pod.name, 10) || pod.name == "node" || subnet_of(pod.ip) != subnet_of(gateway_)) {
+    error = fmt::format("pod '{}' ({}): want a name of at most 10 [a-z0-9-] and an address in {}0/24",
+                        pod.name, pod.ip, subnet_of(gateway_));
+    return false;
+  }
+  const std::string node = node_netns(run_id_), ns = netns_name(run_id_, pod.name), veth = "v-" + pod.name;
+  write_hosts(pod, hosts);
   Step s{*runner_, error};
   bool ok =
       s.run({"ip", "netns", "add", ns}) &&
@@ -175,9 +189,10 @@ bool PodNetwork::add_pod(const NetworkSpec& spec, const PodSpec& pod, std::strin
       s.run({"ip", "-n", ns, "link", "set", "lo", "up"}) &&
       s.run({"ip", "-n", ns, "addr", "add", pod.ip + "/24", "dev", "eth0"}) &&
       s.run({"ip", "-n", ns, "link", "set", "eth0", "up"}) &&
-      s.run({"ip", "-n", ns, "route", "add", "default", "via", spec.gateway});
+      s.run({"ip", "-n", ns, "route", "add", "default", "via", gateway_});
   // Istio's inbound passthrough source for IPv6; without IPv6 there is nothing to add.
   if (ok) runner_->run({"ip", "-n", ns, "-6", "addr", "add", "::6/128", "dev", "lo"}, "");
+  if (!ok) remove_pod(pod.name);
   return ok;
 }
 
@@ -187,7 +202,33 @@ PodPlace PodNetwork::place(const std::string& pod) const {
 
 pid_t PodNetwork::spawn(const std::string& pod, const std::vector<std::string>& argv, uid_t uid, gid_t gid,
                         std::string& error) const {
-  if (argv.empty()) {
+  SpawnSpec spec;
+  spec.argv = argv;
+  spec.uid = uid;
+  spec.gid = gid;
+  return spawn(pod, spec, error);
+}
+
+namespace {
+
+// In the child, after fork: everything but the namespaces and the user.
+std::string prepare_child(const SpawnSpec& spec) {
+  for (const auto& [name, value] : spec.env) setenv(name.c_str(), value.c_str(), 1);
+  if (!spec.cwd.empty() && chdir(spec.cwd.c_str()) != 0) return "chdir " + spec.cwd + ": " + std::strerror(errno);
+  if (spec.output_fd >= 0) {
+    int null = open("/dev/null", O_RDONLY);
+    if (null >= 0) dup2(null, 0);
+    dup2(spec.output_fd, 1);
+    dup2(spec.output_fd, 2);
+  }
+  setsid();  // its own process group: signals to the supervisor's group don't reach it
+  return "";
+}
+
+}  // namespace
+
+pid_t PodNetwork::spawn(const std::string& pod, const SpawnSpec& spec, std::string& error) const {
+  if (spec.argv.empty()) {
     error = "nothing to run";
     return -1;
   }
@@ -198,14 +239,16 @@ pid_t PodNetwork::spawn(const std::string& pod, const std::vector<std::string>& 
     return -1;
   }
   if (pid > 0) return pid;
-  std::string why = enter_pod(where, uid, gid);
+  std::string why = enter_pod(where, spec.uid, spec.gid);
+  if (why.empty()) why = prepare_child(spec);
   if (why.empty()) {
     std::vector<char*> args;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    for (const auto& a : spec.argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
     execvp(args[0], args.data());
-    why = argv[0] + ": " + std::strerror(errno);
+    why = spec.argv[0] + ": " + std::strerror(errno);
   }
+  why += "\n";
   (void)!write(2, why.data(), why.size());
   _exit(127);
 }

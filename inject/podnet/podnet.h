@@ -27,6 +27,7 @@ constexpr const char* kStateDir = "/run/mesh-podnet";
 struct PodSpec {
   std::string name;  // lower-case letters, digits and '-', at most 10 characters
   std::string ip;    // in the network's /24, e.g. "10.244.0.2"
+  std::string hostname;  // the pod's own name in its hosts file ("" = name)
 };
 
 struct NetworkSpec {
@@ -42,6 +43,16 @@ struct NetworkSpec {
 struct PodPlace {
   std::string netns;
   std::string hosts_file;
+};
+
+// A process to start in a pod.
+struct SpawnSpec {
+  std::vector<std::string> argv;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::vector<std::pair<std::string, std::string>> env;  // set on top of this process's environment
+  std::string cwd;  // "" = unchanged
+  int output_fd = -1;  // stdout and stderr go here (-1: inherited); stdin is /dev/null when set
 };
 
 class PodNetwork {
@@ -60,6 +71,13 @@ class PodNetwork {
   // caller waits for the child. Returns the pid, or -1 with `error`.
   pid_t spawn(const std::string& pod, const std::vector<std::string>& argv, uid_t uid, gid_t gid,
               std::string& error) const;
+  pid_t spawn(const std::string& pod, const SpawnSpec& spec, std::string& error) const;
+  // Adds a pod to the running network; `hosts` are the names it resolves.
+  bool add_pod(const PodSpec& pod, const std::map<std::string, std::string>& hosts, std::string& error);
+  // Kills the pod's processes and removes its namespace, veth and files.
+  void remove_pod(const std::string& pod);
+  // Rewrites a pod's hosts file in place (processes see the change at once).
+  void write_hosts(const PodSpec& pod, const std::map<std::string, std::string>& hosts) const;
   // Keeps the network when this object goes away (another process cleans up).
   void release() { owned_ = false; }
 
@@ -67,9 +85,9 @@ class PodNetwork {
   PodNetwork(std::string run_id, inject::CommandRunner& runner)
       : run_id_(std::move(run_id)), runner_(&runner) {}
   bool build(const NetworkSpec& spec, std::string& error);
-  bool add_pod(const NetworkSpec& spec, const PodSpec& pod, std::string& error);
 
   std::string run_id_;
+  std::string gateway_;
   inject::CommandRunner* runner_;
   bool owned_ = true;
 };

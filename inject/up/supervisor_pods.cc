@@ -1,0 +1,214 @@
+// Following the config: pods for Deployments, names for Services, the
+// gateway's ports.
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <random>
+#include <set>
+
+#include "core/model/load.h"
+#include "inject/up/supervisor.h"
+
+namespace mesh::up {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* kControlAddress = "10.244.0.2:15010";
+constexpr const char* kGatewayIp = "10.244.0.3";
+constexpr const char* kSubnet = "10.244.0.";
+
+std::string random_suffix() {
+  static std::mt19937 rng{std::random_device{}()};
+  const char* alphabet = "bcdfghjklmnpqrstvwxz2456789";  // like Kubernetes: no vowels, no 0/1/3
+  std::string s;
+  for (int i = 0; i < 5; ++i) s += alphabet[std::uniform_int_distribution<int>(0, 26)(rng)];
+  return s;
+}
+
+std::vector<std::string> sidecar_argv(const std::string& mesh, const PodTemplatePlan& t, const std::string& name,
+                                      const std::string& ip) {
+  std::vector<std::string> argv = {mesh, "proxy", "sidecar", "--control", kControlAddress, "--pod-name", name,
+                                   "--pod-namespace", t.ns, "--pod-ip", ip, "--service-account",
+                                   t.service_account, "--concurrency", "1", "--drain-seconds", "2"};
+  for (const auto& [key, value] : t.labels) argv.insert(argv.end(), {"--pod-label", key + "=" + value});
+  for (const auto& [port_name, number] : t.ports)
+    argv.insert(argv.end(), {"--pod-port", (port_name.empty() ? "" : port_name + ":") + std::to_string(number)});
+  return argv;
+}
+
+}  // namespace
+
+std::string Supervisor::config_signature() const {
+  std::string sig;
+  std::error_code ec;
+  for (auto it = fs::recursive_directory_iterator(paths_.config(), ec); !ec && it != fs::recursive_directory_iterator();
+       it.increment(ec)) {
+    if (!it->is_regular_file(ec)) continue;
+    const auto time = fs::last_write_time(it->path(), ec).time_since_epoch().count();
+    sig += it->path().string() + ":" + std::to_string(time) + ":" + std::to_string(it->file_size(ec)) + "\n";
+  }
+  return sig;
+}
+
+void Supervisor::reload_config() {
+  signature_ = config_signature();
+  model::ConfigSet config;
+  model::Diagnostics diags;  // broken objects were refused by `mesh apply`; the rest applies
+  model::load_paths({paths_.config()}, model::LoadOptions{}, config, diags);
+  try {
+    plan_ = plan_of(config);
+  } catch (const std::exception& e) {  // keep running what runs; the next change may fix it
+    std::fprintf(stderr, "mesh up: cannot plan pods from the config: %s\n", e.what());
+    return;
+  }
+  reconcile(plan_);
+}
+
+void Supervisor::reconcile(const Plan& plan) {
+  const uint64_t now = uv_now(loop_.get());
+  for (auto& [name, pod] : pods_) {
+    if (pod.terminating) continue;
+    const auto t = std::find_if(plan.deployments.begin(), plan.deployments.end(),
+                                [&](const PodTemplatePlan& d) { return d.deployment == pod.status.deployment; });
+    if (t == plan.deployments.end() || t->hash != pod.hash) terminate_pod(pod, now);
+  }
+  for (const PodTemplatePlan& t : plan.deployments) {
+    std::vector<LocalPod*> current;
+    for (auto& [name, pod] : pods_) {
+      if (!pod.terminating && pod.status.deployment == t.deployment) current.push_back(&pod);
+    }
+    for (size_t i = static_cast<size_t>(t.replicas); i < current.size(); ++i) terminate_pod(*current[i], now);
+    for (size_t i = current.size(); i < static_cast<size_t>(t.replicas); ++i) {
+      std::string error;
+      if (!create_pod(t, error)) std::fprintf(stderr, "mesh up: %s: %s\n", t.deployment.c_str(), error.c_str());
+    }
+  }
+  for (auto& [name, pod] : pods_) {
+    podnet::PodSpec spec{pod.net_id, pod.status.ip, pod.status.name};
+    network_->write_hosts(spec, hosts_for(plan, pod.status.ns));
+  }
+  set_gateway_ports(plan.gateway_ports);
+}
+
+std::string Supervisor::allocate_ip() {
+  std::set<std::string> used;
+  for (const auto& [name, pod] : pods_) used.insert(pod.status.ip);
+  for (int host = 10; host < 255; ++host) {
+    const std::string ip = kSubnet + std::to_string(host);
+    if (!used.count(ip)) return ip;
+  }
+  return "";
+}
+
+bool Supervisor::create_pod(const PodTemplatePlan& t, std::string& error) {
+  LocalPod pod;
+  pod.status.name = t.name_prefix + random_suffix();
+  pod.status.ns = t.ns;
+  pod.status.deployment = t.deployment;
+  pod.status.ip = allocate_ip();
+  pod.status.phase = "Pending";
+  pod.net_id = "p" + std::to_string(next_pod_id_++);
+  pod.hash = t.hash;
+  pod.readiness = t.readiness;
+  if (pod.status.ip.empty()) {
+    error = "the pod network is full";
+    return false;
+  }
+  podnet::PodSpec spec{pod.net_id, pod.status.ip, pod.status.name};
+  if (!network_->add_pod(spec, hosts_for(plan_, t.ns), error)) return false;
+  const std::vector<std::string> capture = {mesh_, "iptables", "-p", "15001", "-z", "15006", "-u", "1337", "-g",
+                                            "1337", "-m", "REDIRECT", "-i", "*", "-b", "*", "-d", "15090,15021,15020"};
+  if (!run_to_end(pod.net_id, capture, error)) {
+    network_->remove_pod(pod.net_id);
+    return false;
+  }
+  const auto env = app_env(t, pod.status.name, pod.status.ip);
+  pod.sidecar.log_name = pod.status.name + ".istio-proxy";
+  pod.sidecar.pod = pod.net_id;
+  pod.sidecar.spec.argv = sidecar_argv(mesh_, t, pod.status.name, pod.status.ip);
+  pod.sidecar.spec.uid = pod.sidecar.spec.gid = 1337;
+  pod.sidecar.spec.env = env;
+  pod.app.log_name = pod.status.name;
+  pod.app.pod = pod.net_id;
+  pod.app.spec.argv = {"/bin/sh", "-c", t.command};
+  pod.app.spec.cwd = t.workdir;
+  pod.app.spec.env = env;
+  if (options_.foreground) std::fprintf(stderr, "mesh up: pod %s/%s (%s)\n", t.ns.c_str(), pod.status.name.c_str(),
+                                        pod.status.ip.c_str());
+  pods_.emplace(pod.status.name, std::move(pod));
+  return true;
+}
+
+void Supervisor::terminate_pod(LocalPod& pod, uint64_t now) {
+  pod.terminating = true;
+  pod.status.phase = "Terminating";
+  pod.kill_at_ms = now + 5000;
+  for (Proc* p : {&pod.app, &pod.sidecar}) {
+    p->wanted = false;
+    if (p->pid > 0) kill(p->pid, SIGTERM);
+  }
+}
+
+// Removes terminated pods once their processes are gone (SIGKILL after 5 s).
+void Supervisor::sweep_pods(uint64_t now) {
+  for (auto it = pods_.begin(); it != pods_.end();) {
+    LocalPod& pod = it->second;
+    const bool running = pod.app.pid > 0 || pod.sidecar.pid > 0;
+    if (!pod.terminating || (running && now < pod.kill_at_ms)) {
+      ++it;
+      continue;
+    }
+    for (Proc* p : {&pod.app, &pod.sidecar}) {
+      if (p->pid > 0 && kill(p->pid, SIGKILL) == 0) waitpid(p->pid, nullptr, 0);
+      p->pid = 0;
+    }
+    network_->remove_pod(pod.net_id);
+    it = pods_.erase(it);
+  }
+}
+
+// The gateway serves the first HTTP port of the Gateways that select it;
+// every port gets a listener on 127.0.0.1.
+void Supervisor::set_gateway_ports(const std::vector<uint32_t>& ports) {
+  if (ports == gateway_ports_) return;
+  gateway_ports_ = ports;
+  for (auto it = gateway_forwards_.begin(); it != gateway_forwards_.end();) {
+    if (std::find(ports.begin(), ports.end(), it->first) != ports.end()) {
+      ++it;
+      continue;
+    }
+    it->second->close([] {});
+    retired_.push_back(std::move(it->second));
+    state_.gateway.erase(it->first);
+    it = gateway_forwards_.erase(it);
+  }
+  for (uint32_t port : ports) {
+    std::string error;
+    if (!gateway_forwards_.count(port) &&
+        !listen_host(options_.ephemeral_ports ? 0 : static_cast<uint16_t>(port), kGatewayIp,
+                     static_cast<uint16_t>(port), error))
+      std::fprintf(stderr, "mesh up: gateway port %u: %s\n", port, error.c_str());
+  }
+  gateway_.wanted = !ports.empty();
+  if (ports.empty()) {
+    if (gateway_.pid > 0) kill(gateway_.pid, SIGTERM);
+    return;
+  }
+  const std::string port = std::to_string(ports.front());
+  gateway_.spec.argv = {mesh_, "proxy", "--control", kControlAddress, "--gateway",
+                        "istio-system/istio-ingressgateway", "--pod-name", "istio-ingressgateway",
+                        "--pod-namespace", "istio-system", "--pod-ip", kGatewayIp, "--pod-label",
+                        "app=istio-ingressgateway", "--pod-label", "istio=ingressgateway", "--listen",
+                        "0.0.0.0:" + port, "--route-table", "http." + port, "--admin-port", "15000",
+                        "--health-port", "15021", "--concurrency", "1"};
+  if (gateway_.pid > 0) {
+    gateway_.replacing = true;  // restarts at once with the new ports, not as a crash
+    kill(gateway_.pid, SIGTERM);
+  }
+}
+
+}  // namespace mesh::up
