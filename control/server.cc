@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -165,8 +166,14 @@ void Server::schedule_push(uint64_t delay_ms) {
   uv_timer_start(&push_timer_, [](uv_timer_t* t) { static_cast<Server*>(t->data)->push_all(); }, delay_ms, 0);
 }
 
+// A Pod the files already describe (a registry such as mesh up's publishes
+// ready pods there) is not added again when its proxy joins.
 void Server::contribute(model::ConfigSet& out) const {
-  for (const auto& [stream, record] : proxies_) out.pods.push_back(pod_of(record.hello));
+  std::set<std::pair<std::string, std::string>> known;
+  for (const model::Pod& p : out.pods) known.emplace(p.meta.ns.empty() ? "default" : p.meta.ns, p.meta.name);
+  for (const auto& [stream, record] : proxies_) {
+    if (!known.count({record.hello.ns, record.hello.name})) out.pods.push_back(pod_of(record.hello));
+  }
 }
 
 void Server::rebuild() {

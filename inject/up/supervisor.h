@@ -52,6 +52,8 @@ struct LocalPod {
   std::string net_id, hash;
   Proc sidecar, app;
   Readiness readiness;
+  PodTemplatePlan spec;  // labels, service account, ports: what the registry needs
+  bool published = false;  // listed in config/_pods (an endpoint) while ready
   bool terminating = false;
   uint64_t kill_at_ms = 0;
 };
@@ -89,6 +91,7 @@ class Supervisor {
 
   // Status (supervisor_status.cc).
   void update_status();
+  void publish(LocalPod& pod, bool ready);
   bool listen_host(uint16_t port, const std::string& pod_ip, uint16_t pod_port, std::string& error);
 
   UpOptions options_;

@@ -47,6 +47,7 @@ std::string Supervisor::config_signature() const {
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(paths_.config(), ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
+    if (it->is_directory(ec) && it->path().filename() == "_pods") it.disable_recursion_pending();  // ours
     if (!it->is_regular_file(ec)) continue;
     const auto time = fs::last_write_time(it->path(), ec).time_since_epoch().count();
     sig += it->path().string() + ":" + std::to_string(time) + ":" + std::to_string(it->file_size(ec)) + "\n";
@@ -114,6 +115,7 @@ bool Supervisor::create_pod(const PodTemplatePlan& t, std::string& error) {
   pod.net_id = "p" + std::to_string(next_pod_id_++);
   pod.hash = t.hash;
   pod.readiness = t.readiness;
+  pod.spec = t;
   if (pod.status.ip.empty()) {
     error = "the pod network is full";
     return false;
@@ -166,6 +168,7 @@ void Supervisor::sweep_pods(uint64_t now) {
       if (p->pid > 0 && kill(p->pid, SIGKILL) == 0) waitpid(p->pid, nullptr, 0);
       p->pid = 0;
     }
+    publish(pod, false);
     network_->remove_pod(pod.net_id);
     it = pods_.erase(it);
   }

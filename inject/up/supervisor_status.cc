@@ -1,5 +1,9 @@
 // Readiness and the status the CLI reads (state.json).
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
 
 #include "inject/up/supervisor.h"
 
@@ -16,6 +20,39 @@ ProbeTarget app_target(const std::string& netns, const std::string& key, const R
 }
 
 }  // namespace
+
+// Ready pods are published as Pod objects (with status.podIP) in config/_pods,
+// the way the Kubernetes API lists them, so the control plane's endpoints do
+// not depend on who is connected: a restarted control plane pushes complete
+// configs from its first push on. A pod that is not ready is no endpoint.
+void Supervisor::publish(LocalPod& pod, bool ready) {
+  if (pod.published == ready) return;
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::path(paths_.config()) / "_pods";
+  const fs::path file = dir / (pod.status.ns + "-" + pod.status.name + ".json");
+  std::error_code ec;
+  pod.published = ready;
+  if (!ready) {
+    fs::remove(file, ec);
+    return;
+  }
+  nlohmann::json ports = nlohmann::json::array();
+  for (const auto& [name, number] : pod.spec.ports) {
+    nlohmann::json p = {{"containerPort", number}};
+    if (!name.empty()) p["name"] = name;
+    ports.push_back(p);
+  }
+  const nlohmann::json object = {
+      {"apiVersion", "v1"},
+      {"kind", "Pod"},
+      {"metadata", {{"name", pod.status.name}, {"namespace", pod.status.ns}, {"labels", pod.spec.labels}}},
+      {"spec", {{"serviceAccountName", pod.spec.service_account}, {"containers", {{{"name", "app"}, {"ports", ports}}}}}},
+      {"status", {{"podIP", pod.status.ip}}}};
+  fs::create_directories(dir, ec);
+  const fs::path tmp = file.string() + ".tmp";
+  std::ofstream(tmp) << object.dump(2) << "\n";
+  fs::rename(tmp, file, ec);
+}
 
 void Supervisor::update_status() {
   const std::string run = network_->run_id();
@@ -37,6 +74,7 @@ void Supervisor::update_status() {
       pod.status.phase = running ? "Running" : (pod.app.exits >= 2 || pod.sidecar.exits >= 2) ? "CrashLoopBackOff"
                                                                                              : "Pending";
     }
+    publish(pod, pod.status.ready);
     all_ready = all_ready && (pod.terminating || pod.status.ready);
     state_.pods.push_back(pod.status);
   }

@@ -176,7 +176,7 @@ def control_plane_killed(client):
     for pid in pids.split():
         os.kill(int(pid), 9)  # the mesh's own control plane, found by its pod's namespace
     v = client.versions(20)
-    expect(set(v) <= {"v1", "v3"}, "with the control plane gone, proxies keep serving the last config")
+    expect(set(v) <= {"v1", "v3"}, f"with the control plane gone, proxies keep serving the last config ({v})")
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         proxies = syncz()
