@@ -25,8 +25,9 @@ std::string endpoint_key(const pc::Cluster& cluster, const pc::Endpoint& endpoin
 
 class ClusterState {
  public:
-  // Points the state at a config's cluster; balancer and detector are rebuilt
-  // (ejections start over), connection counts and queued requests are kept.
+  // Points the state at a config's cluster; the balancer is rebuilt, the
+  // outlier state of endpoints the new config keeps carries over, connection
+  // counts and queued requests are kept.
   void update(const pc::Cluster& cluster, std::vector<EndpointPool*> pools, uint64_t seed, uint64_t now_ms);
   const pc::Cluster& cluster() const { return *cluster_; }
   uint64_t generation = 0;  // the worker's config generation this state was built for

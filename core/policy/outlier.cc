@@ -110,6 +110,20 @@ bool OutlierDetector::sweep(MonoTime now) {
   return changed;
 }
 
+void OutlierDetector::carry_over(const OutlierDetector& previous, std::span<const size_t> from) {
+  if (!settings_.enabled || !previous.settings_.enabled) return;
+  ejected_count_ = 0;
+  for (size_t i = 0; i < hosts_.size() && i < from.size(); ++i) {
+    if (from[i] >= previous.hosts_.size()) continue;
+    const bool healthy = hosts_[i].healthy;  // the registry's word is the new config's
+    hosts_[i] = previous.hosts_[from[i]];
+    hosts_[i].healthy = healthy;
+    ejected_count_ += hosts_[i].ejected ? 1 : 0;
+  }
+  next_sweep_ = previous.next_sweep_;
+  refresh_usable();
+}
+
 void OutlierDetector::refresh_usable() {
   size_t healthy = 0;
   for (const Host& h : hosts_) healthy += h.healthy && !h.ejected ? 1 : 0;

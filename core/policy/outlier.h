@@ -48,6 +48,11 @@ class OutlierDetector {
   bool on_response(size_t endpoint, uint32_t status, MonoTime now);
   bool on_local_failure(size_t endpoint, LocalFailure failure, MonoTime now);
   bool sweep(MonoTime now);  // call when now >= next_sweep()
+  // A new config kept some endpoints: they keep their counters, ejection and
+  // times ejected from `previous` (from[i]: endpoint i's index there, or
+  // kNotCarried), so a config push neither forgives nor forgets an outlier.
+  static constexpr size_t kNotCarried = SIZE_MAX;
+  void carry_over(const OutlierDetector& previous, std::span<const size_t> from);
 
   MonoTime next_sweep() const { return next_sweep_; }
   bool enabled() const { return settings_.enabled; }

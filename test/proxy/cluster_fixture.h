@@ -17,6 +17,7 @@ struct ClusterSetup {
   std::vector<uint16_t> extra_ports;  // endpoints with no server (connection refused)
   std::function<void(pc::Cluster&)> cluster;
   std::function<void(pc::ForwardAction&)> route;
+  std::string access_log;  // a file, "" for none
 };
 
 class ClusterFixture {
@@ -44,7 +45,17 @@ class ClusterFixture {
     cfg->clusters.push_back(c);
     proxy::ProxyOptions opts;
     opts.concurrency = 1;
+    opts.access_log = setup.access_log;
     proxy = std::make_unique<ProxyFixture>(opts, cfg);
+    config = cfg;
+  }
+  // Pushes a changed copy of the config, as a reload or the control plane would.
+  void reconfigure(const std::function<void(pc::ProxyConfig&)>& change) {
+    auto next = std::make_shared<pc::ProxyConfig>(*config);
+    change(*next);
+    for (auto& t : next->route_tables) t.index();
+    proxy->proxy().update_config(next);
+    config = next;
   }
   uint16_t port() const { return proxy->port(); }
   uint64_t counter(const std::string& name) { return proxy->proxy().counter(name); }
@@ -65,6 +76,7 @@ class ClusterFixture {
 
   std::vector<std::unique_ptr<TestUpstream>> ups;
   std::unique_ptr<ProxyFixture> proxy;
+  std::shared_ptr<pc::ProxyConfig> config;
 };
 
 // Polls `done` until it holds or the deadline passes.

@@ -41,7 +41,8 @@ TEST_CASE("consecutive5xxErrors ejects the failing endpoint; the others take eve
   std::string clusters = f.clusters();
   CHECK(flags_of(clusters, f.ups[0]->port()) == "/failed_outlier_check");
   CHECK(flags_of(clusters, f.ups[1]->port()) == "healthy");
-  CHECK(clusters.find("svc::127.0.0.1:" + std::to_string(f.ups[0]->port()) + "::rq_error::2") != std::string::npos);
+  CHECK(clusters.find("svc::127.0.0.1:" + std::to_string(f.ups[0]->port()) + "::rq_error::2") !=
+        std::string::npos);
 }
 
 TEST_CASE("consecutiveGatewayErrors counts 502/503/504 only") {
@@ -106,4 +107,30 @@ TEST_CASE("maxEjectionPercent caps ejections; below minHealthPercent every endpo
   g.ups[0]->status = 503;
   for (int i = 0; i < 10; ++i) request(g.port(), get("/p"));
   CHECK(g.ups[0]->served() >= 4);  // panic: 1 of 2 healthy is under 60%, so ejection is off
+}
+
+TEST_CASE("a config push keeps the ejections of endpoints it keeps") {
+  ClusterFixture f(detecting([](auto& o) {
+    o.consecutive_5xx_errors = 1;
+    o.base_ejection_time = std::chrono::seconds(30);
+  }));
+  f.ups[0]->status = 503;
+  for (int i = 0; i < 4; ++i) request(f.port(), get("/eject"));
+  REQUIRE(f.ups[0]->served() == 1);
+  // The new config adds an endpoint: once it serves, the new config is in use.
+  TestUpstream added;
+  f.reconfigure([&](pc::ProxyConfig& c) {
+    pc::Endpoint e;
+    e.address = "127.0.0.1";
+    e.port = added.port();
+    c.clusters.front().endpoints.push_back(e);
+    c.clusters.front().outlier_detection->interval = std::chrono::seconds(20);  // a changed setting too
+  });
+  REQUIRE(eventually([&] {
+    request(f.port(), get("/after"));
+    return added.served() > 0;
+  }));
+  for (int i = 0; i < 9; ++i) CHECK(request(f.port(), get("/after")).status == 200);
+  CHECK(f.ups[0]->served() == 1);  // still ejected
+  CHECK(flags_of(f.clusters(), f.ups[0]->port()) == "/failed_outlier_check");
 }
