@@ -1,5 +1,7 @@
 #include "core/net/tcp.h"
 
+#include <algorithm>
+
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
@@ -69,12 +71,20 @@ std::string peer_ip(const uv_tcp_t* handle) {
 }
 
 bool Writer::write(const uv_buf_t* bufs, unsigned n) {
+  if (corked_) {
+    size_t len = 0;
+    for (unsigned i = 0; i < n; ++i) len += bufs[i].len;
+    if (len < kCorkCopyLimit || n >= kMaxGather) {
+      for (unsigned i = 0; i < n; ++i) pending_.append(bufs[i].base, bufs[i].len);
+      return true;
+    }
+    // A big write (a body): copying it to gather it would cost more than the
+    // extra syscall saves, so what is queued goes out with it in one writev.
+    corked_ = false;
+    if (idle() && !pending_.empty()) return write_gathered(bufs, n);
+  }
   unsigned i = 0;
   size_t skip = 0;
-  if (corked_) {
-    for (; i < n; ++i) pending_.append(bufs[i].base, bufs[i].len);
-    return true;
-  }
   if (idle()) {
     int done = uv_try_write(stream_, bufs, n);
     if (done < 0 && done != UV_EAGAIN) return false;
@@ -84,7 +94,29 @@ bool Writer::write(const uv_buf_t* bufs, unsigned n) {
     if (i == n) return true;
   }
   for (; i < n; ++i, skip = 0) pending_.append(bufs[i].base + skip, bufs[i].len - skip);
-  return writing_ || start();
+  return writing_ || start(0);
+}
+
+// Idle, with bytes queued by cork(): they and `bufs` leave in one writev; only
+// what the socket does not take is copied.
+bool Writer::write_gathered(const uv_buf_t* bufs, unsigned n) {
+  uv_buf_t all[kMaxGather + 1];
+  all[0] = uv_buf_init(pending_.data(), static_cast<unsigned>(pending_.size()));
+  for (unsigned i = 0; i < n; ++i) all[i + 1] = bufs[i];
+  int done = uv_try_write(stream_, all, n + 1);
+  if (done < 0 && done != UV_EAGAIN) return false;
+  size_t left = done > 0 ? static_cast<size_t>(done) : 0;
+  size_t from_pending = std::min(left, pending_.size());
+  left -= from_pending;
+  unsigned i = 0;
+  while (i < n && left >= bufs[i].len) left -= bufs[i++].len;
+  if (from_pending == pending_.size() && i == n) {
+    pending_.clear();
+    return true;
+  }
+  // The unsent rest is kept from offset `from_pending` on, so nothing is moved.
+  for (size_t skip = left; i < n; ++i, skip = 0) pending_.append(bufs[i].base + skip, bufs[i].len - skip);
+  return start(from_pending);
 }
 
 bool Writer::uncork() {
@@ -93,21 +125,25 @@ bool Writer::uncork() {
   uv_buf_t b = uv_buf_init(pending_.data(), static_cast<unsigned>(pending_.size()));
   int done = uv_try_write(stream_, &b, 1);
   if (done < 0 && done != UV_EAGAIN) return false;
-  if (done > 0) pending_.erase(0, static_cast<size_t>(done));
-  if (pending_.empty()) {
-    if (pending_.capacity() > 16 * 1024) std::string().swap(pending_);
+  size_t sent = done > 0 ? static_cast<size_t>(done) : 0;
+  if (sent == pending_.size()) {
+    pending_.clear();
+    if (pending_.capacity() > kKeepCapacity) std::string().swap(pending_);
     return true;
   }
-  return start();
+  return start(sent);
 }
 
-bool Writer::start() {
+// Sends pending_ from `skip` on: the bytes before it already went out.
+bool Writer::start(size_t skip) {
   inflight_.swap(pending_);
   pending_.clear();
-  uv_buf_t b = uv_buf_init(inflight_.data(), static_cast<unsigned>(inflight_.size()));
+  inflight_skip_ = skip;
+  uv_buf_t b = uv_buf_init(inflight_.data() + skip, static_cast<unsigned>(inflight_.size() - skip));
   req_.data = this;
   if (uv_write(&req_, stream_, &b, 1, &Writer::on_write) != 0) {
     inflight_.clear();
+    inflight_skip_ = 0;
     return false;
   }
   writing_ = true;
@@ -118,10 +154,16 @@ void Writer::on_write(uv_write_t* req, int status) noexcept {
   auto* self = static_cast<Writer*>(req->data);
   self->writing_ = false;
   self->inflight_.clear();
-  if (self->inflight_.capacity() > 16 * 1024) std::string().swap(self->inflight_);
-  if (status == 0 && !self->pending_.empty() && !self->start()) status = UV_EPIPE;
-  if (status == 0 && self->pending_.empty() && self->pending_.capacity() > 16 * 1024) {
-    std::string().swap(self->pending_);
+  self->inflight_skip_ = 0;
+  if (status == 0 && !self->pending_.empty()) {
+    // Still streaming: start() swaps the buffers, so the next bytes queue into
+    // the capacity just sent instead of a freshly grown string.
+    if (!self->start(0)) status = UV_EPIPE;
+  } else {
+    // Idle (or failed): big buffers go back to the allocator.
+    if (self->inflight_.capacity() > kKeepCapacity) std::string().swap(self->inflight_);
+    if (self->pending_.empty() && self->pending_.capacity() > kKeepCapacity)
+      std::string().swap(self->pending_);
   }
   self->done_(self->owner_, status);
 }

@@ -46,15 +46,22 @@ class Writer {
   // Used around one read's worth of parsing so a head and its body leave together.
   void cork() { corked_ = true; }
   bool uncork();
-  size_t queued() const { return pending_.size() + inflight_.size(); }
+  size_t queued() const { return pending_.size() + inflight_.size() - inflight_skip_; }
   bool idle() const { return !writing_ && pending_.empty(); }
   // Forgets queued bytes; the stream is going away. The in-flight request still
   // completes (with an error) through libuv before the handle's close callback.
   void abandon() { pending_.clear(); }
 
  private:
+  // Corked writes at least this big are not copied: they go out at once,
+  // gathered with what is queued.
+  static constexpr size_t kCorkCopyLimit = 16 * 1024;
+  static constexpr unsigned kMaxGather = 7;
+  static constexpr size_t kKeepCapacity = 16 * 1024;  // an idle writer keeps no more
+
   static void on_write(uv_write_t* req, int status) noexcept;
-  bool start();
+  bool write_gathered(const uv_buf_t* bufs, unsigned n);
+  bool start(size_t skip);
 
   uv_stream_t* stream_;
   void* owner_;
@@ -62,6 +69,7 @@ class Writer {
   uv_write_t req_{};
   std::string pending_;
   std::string inflight_;
+  size_t inflight_skip_ = 0;  // bytes at the start of inflight_ that were sent before
   bool writing_ = false;
   bool corked_ = false;
 };
