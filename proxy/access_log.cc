@@ -40,6 +40,8 @@ void append_quoted(std::string& out, std::string_view v) {
   out.push_back('"');
 }
 
+}  // namespace
+
 // 2026-01-02T03:04:05.678Z, as Envoy's default START_TIME.
 void append_start_time(std::string& out, int64_t unix_ms) {
   time_t secs = static_cast<time_t>(unix_ms / 1000);
@@ -52,8 +54,6 @@ void append_start_time(std::string& out, int64_t unix_ms) {
   std::snprintf(ms, sizeof ms, ".%03dZ", static_cast<int>(unix_ms % 1000));
   out.append(ms);
 }
-
-}  // namespace
 
 void append_flags(std::string& out, uint32_t flags) {
   if (flags == 0) {

@@ -51,6 +51,8 @@ struct RequestLog {
   void reset();
 };
 
+// 2026-01-02T03:04:05.678Z, as Envoy's default START_TIME.
+void append_start_time(std::string& out, int64_t unix_ms);
 // Envoy's default format, one line ending in '\n'.
 void format_access_log(const RequestLog& log, std::string& out);
 

@@ -115,7 +115,8 @@ void Downstream::dispatch(const net::Http1Head& head, const pc::WeightedCluster*
 
 void Downstream::begin_stream(const net::Http1Head& head) {
   active_ = true;
-  request_complete_ = response_started_ = response_complete_ = local_ = upstream_paused_ = false;
+  request_complete_ = response_started_ = response_complete_ = local_ = upstream_paused_ = discarding_ =
+      false;
   route_ = nullptr;
   destination_ = nullptr;
   http10_ = head.http_major == 1 && head.http_minor == 0;
@@ -133,6 +134,10 @@ void Downstream::begin_stream(const net::Http1Head& head) {
 
 void Downstream::on_body(const char* data, size_t len) {
   if (log_) log_->bytes_received += len;
+  if (discarding_) {
+    mirror_body(data, len);
+    return;
+  }
   if (filters_.delaying && hold_body(data, len)) return;
   if (local_ || len == 0 || (up_ == nullptr && !fwd_.waiting)) return;
   write_body(request_framing_ == Framing::kChunked, data, len, true);
@@ -282,6 +287,11 @@ void Downstream::on_write_done(void* p, int status) {
     self->up_->resume_reading();
   }
   if (self->close_after_flush_ && self->writer_.idle()) self->close();
+}
+
+void Downstream::reset_locally() {
+  if (active_ && !response_complete_ && !closing_) flag(kFlagLR);
+  close();
 }
 
 void Downstream::close() {

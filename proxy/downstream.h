@@ -38,6 +38,9 @@ class Downstream final : net::Http1Handler, UpstreamUser, TunnelPeer {
   // No request in progress: safe to close when draining.
   bool idle() const { return !active_ && !reader_.mid_message(); }
   void close();
+  // The proxy gives up on the connection (the drain period is over): a request
+  // still in flight is logged with Envoy's LR (local reset).
+  void reset_locally();
   // A request queued for a connection (tcp.maxConnections): can it go now, and go.
   static bool can_resume(const Downstream& d);
   void resume_forward();
@@ -68,7 +71,8 @@ class Downstream final : net::Http1Handler, UpstreamUser, TunnelPeer {
   void after_fault_delay();
   bool hold_body(const char* data, size_t len);
   void release_held_body();
-  void start_mirrors(const net::Http1Head& head, const pc::ForwardAction& forward, const std::string& request);
+  void start_mirrors(const net::Http1Head& head, const pc::ForwardAction& forward,
+                     const std::string& request);
   void mirror_body(const char* data, size_t len);
   void flag(ResponseFlag f);
   // Upgrade tunnels (downstream_tunnel.cc).
@@ -108,6 +112,7 @@ class Downstream final : net::Http1Handler, UpstreamUser, TunnelPeer {
   int on_upstream_head(const net::Http1Head& head) override;
   void on_upstream_body(const char* data, size_t len) override;
   void on_upstream_complete() override;
+  bool discard_rest_of_request();
   void on_upstream_error(UpstreamError error) override;
   void on_upstream_drained() override;
   void on_upstream_read_begin() override { writer_.cork(); }
@@ -163,8 +168,9 @@ class Downstream final : net::Http1Handler, UpstreamUser, TunnelPeer {
   bool head_request_ = false;
   bool expect_continue_ = false;
   bool upstream_paused_ = false;
+  bool discarding_ = false;  // the response is done; the rest of the request body is dropped
   FilterState filters_;
-  std::unique_ptr<RequestLog> log_;  // set while access logging is on
+  std::unique_ptr<RequestLog> log_;   // set while access logging is on
   std::unique_ptr<Mirrors> mirrors_;  // set once a route mirrors
   Tunnel* tunnel_ = nullptr;          // an upgrade request's upstream side
   bool tunnelling_ = false;           // the client's bytes go to tunnel_ unparsed

@@ -159,17 +159,8 @@ void Downstream::log_request_id(const std::string& request) {
 
 void Downstream::log_upstream_host(const EndpointPool& pool) {
   if (!log_) return;
-  char ip[64] = "";
-  const auto* sa = reinterpret_cast<const sockaddr*>(&pool.address);
-  if (sa->sa_family == AF_INET6) {
-    const auto* in6 = reinterpret_cast<const sockaddr_in6*>(sa);
-    uv_ip6_name(in6, ip, sizeof ip);
-    log_->upstream_host = "[" + std::string(ip) + "]:" + std::to_string(ntohs(in6->sin6_port));
-    return;
-  }
-  const auto* in4 = reinterpret_cast<const sockaddr_in*>(sa);
-  uv_ip4_name(in4, ip, sizeof ip);
-  log_->upstream_host = std::string(ip) + ":" + std::to_string(ntohs(in4->sin_port));
+  log_->upstream_host.clear();
+  append_address(log_->upstream_host, pool.address);
 }
 
 void Downstream::log_end() {

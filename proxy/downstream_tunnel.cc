@@ -14,6 +14,20 @@ void Downstream::start_tunnel(const net::Http1Head& head, const pc::WeightedClus
     local_reply(503, "no healthy upstream", true);
     return;
   }
+  // A tunnel holds a connection and an active request for its life. It does not
+  // queue for a connection as a plain request would: over the limit it overflows.
+  Tunnel::Slots slots;
+  if (pool->breaker != nullptr) {
+    slots.connection = policy::ResourceGuard(*pool->breaker, policy::Resource::kConnection);
+    if (slots.connection) slots.request = policy::ResourceGuard(*pool->breaker, policy::Resource::kRequest);
+    if (!slots.connection || !slots.request) {
+      worker_.stats().upstream_cx_overflow.add();
+      flag(kFlagUO);
+      local_reply(503, "upstream connect error or disconnect/reset before headers. reset reason: overflow",
+                  true);
+      return;
+    }
+  }
   RequestHeadContext ctx;
   ctx.peer_ip = peer_ip_;
   ctx.route_ops = &route_->request_headers;
@@ -22,6 +36,8 @@ void Downstream::start_tunnel(const net::Http1Head& head, const pc::WeightedClus
   ctx.random_lo = worker_.random();
   ctx.path = filters_.path;
   ctx.authority = filters_.authority;
+  HeaderVars vars{&tcp_, nullptr, &head};
+  ctx.vars = &vars;
   std::string& out = worker_.scratch();
   out.clear();
   build_upstream_request(head, ctx, out);
@@ -30,7 +46,7 @@ void Downstream::start_tunnel(const net::Http1Head& head, const pc::WeightedClus
   log_upstream_host(*pool);
   worker_.stats().upstream_rq_total.add();
   keep_alive_ = false;  // after a tunnel, or a refused upgrade, the connection ends
-  tunnel_ = Tunnel::open(worker_, *pool, *this, out);
+  tunnel_ = Tunnel::open(worker_, *pool, std::move(slots), *this, out);
 }
 
 // The client's upgrade request is parsed: whatever follows it is tunnel data.

@@ -100,6 +100,8 @@ void Downstream::forward(const net::Http1Head& head, const pc::Route& route,
   ctx.random_lo = worker_.random();
   ctx.path = filters_.path;
   ctx.authority = filters_.authority;
+  HeaderVars vars{&tcp_, nullptr, &head};
+  ctx.vars = &vars;
   worker_.take_buffer(fwd_.replay);
   build_upstream_request(head, ctx, fwd_.replay);
   log_request_id(fwd_.replay);

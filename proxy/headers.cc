@@ -58,9 +58,16 @@ struct HeaderOpsLevels {
 };
 
 // The added and set headers; a Host from the ops yields to a rewrite's authority.
-void append_ops(std::string& out, const HeaderOpsLevels& ops, bool keep_host) {
+void append_ops(std::string& out, const HeaderOpsLevels& ops, bool keep_host, const HeaderVars* vars) {
   ops.ops.for_each_added([&](std::string_view name, std::string_view value) {
-    if (keep_host || name != "host") append_header(out, name, value);
+    if (!keep_host && name == "host") return;
+    if (vars == nullptr || !has_header_vars(value)) {
+      append_header(out, name, value);
+      return;
+    }
+    out.append(name).append(": ");
+    expand_header_value(value, *vars, out);
+    out.append("\r\n");
   });
 }
 
@@ -125,7 +132,7 @@ void build_upstream_request(const net::Http1Head& head, const RequestHeadContext
   if (!has_id) append_request_id(out, ctx.random_hi, ctx.random_lo);
   if (!ctx.authority.empty()) append_header(out, "host", ctx.authority);
   if (!ctx.path.empty()) append_header(out, "x-envoy-original-path", head.url);
-  if (with_ops) append_ops(out, ops, ctx.authority.empty());
+  if (with_ops) append_ops(out, ops, ctx.authority.empty(), ctx.vars);
   append_framing(out, ctx.framing, ctx.content_length);
   out.append("\r\n");
 }
@@ -153,7 +160,7 @@ void build_downstream_response(const net::Http1Head& head, const ResponseHeadCon
     out.append("\r\n");
   }
   if (!ctx.set_cookie.empty()) append_header(out, "set-cookie", ctx.set_cookie);
-  if (with_ops) append_ops(out, ops, true);
+  if (with_ops) append_ops(out, ops, true, ctx.vars);
   out.append(ctx.extra_headers);
   append_framing(out, ctx.framing, ctx.content_length);
   if (ctx.close) {

@@ -9,6 +9,7 @@
 
 #include "core/net/http1.h"
 #include "core/proxyconfig/proxy_config.h"
+#include "proxy/header_vars.h"
 
 namespace mesh::proxy {
 
@@ -24,6 +25,7 @@ struct RequestHeadContext {
   uint64_t random_hi = 0, random_lo = 0;  // for a generated x-request-id
   std::string_view path;                  // rewritten :path ("" = the request's)
   std::string_view authority;             // rewritten Host ("" = the request's)
+  const HeaderVars* vars = nullptr;       // for %VAR% in header ops values
 };
 
 struct ResponseHeadContext {
@@ -36,7 +38,8 @@ struct ResponseHeadContext {
   std::string_view set_cookie;       // a generated consistent-hash cookie ("" : none)
   const pc::HeaderOps* route_ops = nullptr;
   const pc::HeaderOps* destination_ops = nullptr;
-  std::string_view extra_headers;  // "name: value\r\n" lines (CORS)
+  std::string_view extra_headers;    // "name: value\r\n" lines (CORS)
+  const HeaderVars* vars = nullptr;  // for %VAR% in header ops values
 };
 
 void build_upstream_request(const net::Http1Head& head, const RequestHeadContext& ctx, std::string& out);

@@ -42,6 +42,7 @@ class Counter {
   X(upstream_rq_mirror_dropped)   \
   X(upstream_cx_protocol_error)   \
   X(upstream_cx_overflow)         \
+  X(upstream_cx_idle_timeout)     \
   X(upstream_rq_pending_total)    \
   X(upstream_rq_pending_overflow) \
   X(upstream_rq_retry)            \

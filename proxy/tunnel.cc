@@ -34,12 +34,19 @@ Tunnel::Tunnel(Worker& worker, TunnelPeer& peer)
 
 Tunnel::~Tunnel() = default;
 
-Tunnel* Tunnel::open(Worker& worker, const EndpointPool& pool, TunnelPeer& peer,
+Tunnel* Tunnel::open(Worker& worker, const EndpointPool& pool, Slots slots, TunnelPeer& peer,
                      std::string_view request_head) {
   auto* t = new Tunnel(worker, peer);
+  t->slots_ = std::move(slots);
   uv_tcp_init(worker.loop(), &t->tcp_);
-  t->tcp_.data = t->connect_req_.data = t;
+  uv_timer_init(worker.loop(), &t->idle_timer_);
+  t->open_handles_ = 2;
+  t->tcp_.data = t->connect_req_.data = t->idle_timer_.data = t;
   uv_tcp_nodelay(&t->tcp_, 1);
+  t->idle_timeout_ms_ = pool.idle_timeout_ms;
+  t->touch();
+  if (t->idle_timeout_ms_ > 0)
+    uv_timer_start(&t->idle_timer_, &Tunnel::on_idle_timer, t->idle_timeout_ms_, 0);
   int rc = pool.address_ok
                ? uv_tcp_connect(&t->connect_req_, &t->tcp_, reinterpret_cast<const sockaddr*>(&pool.address),
                                 &Tunnel::on_connect)
@@ -94,7 +101,26 @@ void Tunnel::on_read(uv_stream_t* s, ssize_t n, const uv_buf_t*) noexcept {
   self->end();
 }
 
+void Tunnel::touch() {
+  last_active_ms_ = uv_now(worker_.loop());
+}
+
+// Re-armed lazily: traffic only moves last_active_ms_, the timer catches up.
+void Tunnel::on_idle_timer(uv_timer_t* t) noexcept {
+  auto* self = static_cast<Tunnel*>(t->data);
+  if (self->closing_) return;
+  uint64_t now = uv_now(self->worker_.loop());
+  uint64_t deadline = self->last_active_ms_ + self->idle_timeout_ms_;
+  if (now < deadline) {
+    uv_timer_start(t, &Tunnel::on_idle_timer, deadline - now, 0);
+    return;
+  }
+  self->worker_.stats().upstream_cx_idle_timeout.add();
+  self->end();
+}
+
 void Tunnel::on_upstream_bytes(size_t n) {
+  touch();
   if (mode_ == Mode::kSplice) {
     if (peer_ != nullptr) peer_->tunnel_client_writer().write(std::string_view(from_upstream_.get(), n));
   } else {
@@ -163,6 +189,7 @@ uv_buf_t Tunnel::client_buffer() {
 
 void Tunnel::from_client(const char* data, size_t len) {
   if (closing_ || mode_ == Mode::kDone) return;
+  touch();
   writer_.write(std::string_view(data, len));
   if (writer_.queued() > kHighWater && peer_ != nullptr && !client_paused_) {
     client_paused_ = true;
@@ -214,12 +241,17 @@ void Tunnel::close() {
   closing_ = true;
   writer_.abandon();
   net::close_handle(reinterpret_cast<uv_handle_t*>(&tcp_), &Tunnel::on_closed);
+  net::close_handle(reinterpret_cast<uv_handle_t*>(&idle_timer_), &Tunnel::on_closed);
 }
 
 void Tunnel::on_closed(uv_handle_t* h) noexcept {
   auto* self = static_cast<Tunnel*>(h->data);
+  if (--self->open_handles_ > 0) return;
   if (self->peer_ != nullptr) self->peer_->tunnel_ended();
-  delete self;
+  bool held_connection = static_cast<bool>(self->slots_.connection);
+  Worker& worker = self->worker_;
+  delete self;                                 // gives the pool slots back
+  if (held_connection) worker.kick_waiters();  // a request queued for a connection may go now
 }
 
 }  // namespace mesh::proxy

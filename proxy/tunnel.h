@@ -3,7 +3,10 @@
 // the client and from then on bytes are spliced both ways until either side
 // closes, each direction stopping its reader while the other side's write queue
 // is over the high-water mark. Any other answer is passed on as a normal
-// response, after which the client connection closes.
+// response, after which the client connection closes. A tunnel holds one of
+// its cluster's connections and one active request (connectionPool limits)
+// for its whole life, and ends when no byte moved either way for the idle
+// timeout (the cluster's http.idleTimeout, else the proxy's --idle-timeout).
 #pragma once
 
 #include <uv.h>
@@ -14,6 +17,7 @@
 
 #include "core/net/http1.h"
 #include "core/net/tcp.h"
+#include "core/policy/circuit_breaker.h"
 #include "proxy/upstream.h"
 
 namespace mesh::proxy {
@@ -37,8 +41,12 @@ class Tunnel final : net::Http1Handler {
   static constexpr size_t kHighWater = 256 * 1024;
   static constexpr size_t kLowWater = 64 * 1024;
 
+  // The pool slots a tunnel holds until it closes.
+  struct Slots {
+    policy::ResourceGuard connection, request;
+  };
   // Connects to `pool`'s endpoint and sends `request_head`.
-  static Tunnel* open(Worker& worker, const EndpointPool& pool, TunnelPeer& peer,
+  static Tunnel* open(Worker& worker, const EndpointPool& pool, Slots slots, TunnelPeer& peer,
                       std::string_view request_head);
   // Client bytes after its upgrade request, forwarded as they are.
   uv_buf_t client_buffer();
@@ -58,6 +66,8 @@ class Tunnel final : net::Http1Handler {
   void end();
   void close();
   void start_reading();
+  void touch();  // traffic moved: the idle timeout starts over
+  static void on_idle_timer(uv_timer_t* t) noexcept;
   static void on_connect(uv_connect_t* req, int status) noexcept;
   static void on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) noexcept;
   static void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t* buf) noexcept;
@@ -67,7 +77,12 @@ class Tunnel final : net::Http1Handler {
   Worker& worker_;
   TunnelPeer* peer_;
   uv_tcp_t tcp_{};
+  uv_timer_t idle_timer_{};
   uv_connect_t connect_req_{};
+  Slots slots_;
+  uint64_t idle_timeout_ms_ = 0;
+  uint64_t last_active_ms_ = 0;
+  int open_handles_ = 0;
   net::Http1Reader reader_;
   net::Writer writer_;
   std::unique_ptr<char[]> from_upstream_, from_client_;  // splice buffers

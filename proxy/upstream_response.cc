@@ -68,6 +68,8 @@ int Downstream::on_upstream_head(const net::Http1Head& head) {
   if (log_) log_->upstream_service_ms = ctx.upstream_service_ms;
   ctx.destination_ops = destination_ ? &destination_->response_headers : nullptr;
   ctx.set_cookie = fwd_.set_cookie;
+  HeaderVars vars{&tcp_, fwd_.pool != nullptr ? &fwd_.pool->address : nullptr, nullptr};
+  ctx.vars = &vars;
   std::string& out = worker_.scratch();
   out.clear();
   build_downstream_response(head, ctx, out);
@@ -94,8 +96,27 @@ void Downstream::on_upstream_complete() {
   Upstream* up = up_;
   up_ = nullptr;
   up->release(request_complete_);
-  if (!request_complete_) keep_alive_ = false;  // the rest of the request body has nowhere to go
+  if (!request_complete_ && discard_rest_of_request()) return;  // the stream ends with the request
   finish_stream();
+}
+
+// The upstream answered before the request ended (an early 413, or nginx's
+// `return` before it read the body). Like haproxy, the rest of the body is read
+// and dropped, so the client is not reset while it still sends (a reset can
+// destroy the response it has not read yet) and the connection stays usable.
+bool Downstream::discard_rest_of_request() {
+  if (!keep_alive_ || worker_.draining()) {
+    keep_alive_ = false;
+    return false;
+  }
+  discarding_ = true;
+  fwd_.route_deadline_ms = fwd_.try_deadline_ms = fwd_.backoff_until_ms = 0;
+  set_timer(TimerMode::kIdle, worker_.settings().idle_timeout_ms);  // a stalled client is closed
+  if (read_blocked_) {  // stopped behind the upstream's write queue, which is gone
+    read_blocked_ = false;
+    start_reading();
+  }
+  return true;
 }
 
 void Downstream::on_upstream_error(UpstreamError error) {
@@ -110,7 +131,8 @@ void Downstream::on_upstream_error(UpstreamError error) {
     return;
   }
   bool connect = error == UpstreamError::kConnectFailed || error == UpstreamError::kConnectTimeout;
-  if (error != UpstreamError::kTimeout && retry_attempt({failure_of(error), 0, std::nullopt, !connect})) return;
+  if (error != UpstreamError::kTimeout && retry_attempt({failure_of(error), 0, std::nullopt, !connect}))
+    return;
   upstream_failure_reply(error);
 }
 
@@ -160,6 +182,5 @@ void Downstream::on_upstream_read_end() {
   }
   if (close_after_flush_ && writer_.idle()) close();
 }
-
 
 }  // namespace mesh::proxy

@@ -267,7 +267,7 @@ void Worker::stop() {
     draining_ = true;
     close_listener();
     std::vector<Downstream*> all = downstreams_;
-    for (Downstream* d : all) d->close();
+    for (Downstream* d : all) d->reset_locally();
     if (capture_) capture_->close_all();
     maybe_finish();
   });

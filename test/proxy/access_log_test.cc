@@ -9,7 +9,7 @@
 #include <thread>
 
 #include "proxy/access_log.h"
-#include "test/proxy/proxy_fixture.h"
+#include "test/proxy/cluster_fixture.h"
 
 using namespace mesh;
 using namespace mesh::test;
@@ -137,4 +137,55 @@ TEST_CASE("a client that goes away mid-request is logged with DC and status 0") 
   std::vector<std::string> lines = split_lines(file.wait_lines(1));
   REQUIRE(lines.size() == 1);
   CHECK(lines[0].find("\"GET /gone/hang HTTP/1.1\" 0 DC ") != std::string::npos);
+}
+
+TEST_CASE("the forward path's flags are logged: URX when retries run out, UO when the queue is full") {
+  TempFile file;
+  ClusterSetup setup;
+  setup.upstreams = 1;
+  setup.access_log = file.path;
+  setup.route = [](pc::ForwardAction& f) {
+    f.retry.attempts = 1;
+    f.retry.retry_on = {"5xx"};
+  };
+  setup.cluster = [](pc::Cluster& c) {
+    c.connection_pool.emplace();
+    c.connection_pool->tcp.max_connections = 1;
+    c.connection_pool->http.http1_max_pending_requests = 1;
+  };
+  ClusterFixture f(setup);
+  f.ups[0]->status = 503;
+  CHECK(request(f.port(), get("/retried")).status == 503);
+  f.ups[0]->status = 200;
+  Client a(f.port()), b(f.port()), c(f.port());
+  a.send(get("/delay/1500"));
+  REQUIRE(eventually([&] { return f.ups[0]->seen().size() == 3; }));
+  b.send(get("/queued"));
+  REQUIRE(eventually([&] { return f.counter("upstream_rq_pending_total") == 1; }));
+  c.send(get("/overflow"));
+  CHECK(c.read().status == 503);
+  CHECK(a.read().status == 200);
+  CHECK(b.read().status == 200);
+  std::vector<std::string> lines = split_lines(file.wait_lines(4));
+  REQUIRE(lines.size() == 4);
+  CHECK(lines[0].find("\"GET /retried HTTP/1.1\" 503 URX ") != std::string::npos);
+  CHECK(lines[1].find("\"GET /overflow HTTP/1.1\" 503 UO ") != std::string::npos);
+  CHECK(lines[2].find("\"GET /delay/1500 HTTP/1.1\" 200 - ") != std::string::npos);
+  CHECK(lines[3].find("\"GET /queued HTTP/1.1\" 200 - ") != std::string::npos);
+}
+
+TEST_CASE("a request still in flight when the drain period ends is logged with LR") {
+  TempFile file;
+  proxy::ProxyOptions opts;
+  opts.access_log = file.path;
+  opts.drain_seconds = 0.2;
+  ProxyFixture f(opts);
+  Client c(f.port());
+  c.send(get("/stuck/hang"));
+  REQUIRE(eventually([&] { return !f.upstream.seen().empty(); }));
+  f.proxy().shutdown();
+  std::vector<std::string> lines = split_lines(file.wait_lines(1));
+  REQUIRE(lines.size() == 1);
+  CHECK(lines[0].find("\"GET /stuck/hang HTTP/1.1\" 0 LR ") != std::string::npos);
+  CHECK(f.proxy().counter("flag_LR") == 1);
 }

@@ -250,3 +250,27 @@ TEST_CASE("header operations at route and destination level, request and respons
   CHECK(seen[0].headers["x-dest-set"] == "d");
   CHECK(seen[0].headers["x-both"] == "route");  // the route's level is applied last and wins
 }
+
+TEST_CASE("header values with Envoy's %VAR% substitution") {
+  Upstream1 u;
+  pc::Route r = forward_route("vars", "up", uri_prefix("/vars"));
+  r.request_headers.set = {{"x-client", "%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%"},
+                           {"x-client-port", "%DOWNSTREAM_REMOTE_ADDRESS%"},
+                           {"x-agent", "ua=%REQ(User-Agent)%; 100%%"},
+                           {"x-unknown", "%NOT_A_VAR% %START_TIME%"}};
+  r.response_headers.set = {{"x-served-by", "%UPSTREAM_REMOTE_ADDRESS%"}, {"x-proto", "%PROTOCOL%"}};
+  ProxyFixture f({}, with_routes(u.upstream.port(), {r}));
+  Response resp = request(f.port(), get("/vars", "User-Agent: t/2\r\n"));
+  CHECK(resp.status == 200);
+  CHECK(resp.headers["x-served-by"] == "127.0.0.1:" + std::to_string(u.upstream.port()));
+  CHECK(resp.headers["x-proto"] == "HTTP/1.1");
+  auto seen = u.upstream.seen();
+  REQUIRE(seen.size() == 1);
+  CHECK(seen[0].headers["x-client"] == "127.0.0.1");
+  CHECK(seen[0].headers["x-client-port"].rfind("127.0.0.1:", 0) == 0);
+  CHECK(seen[0].headers["x-client-port"].size() > 10);
+  CHECK(seen[0].headers["x-agent"] == "ua=t/2; 100%");
+  const std::string unknown = seen[0].headers["x-unknown"];
+  CHECK(unknown.rfind("%NOT_A_VAR% 20", 0) == 0);  // kept as written; then the year of START_TIME
+  CHECK(unknown.back() == 'Z');
+}

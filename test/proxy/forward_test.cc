@@ -177,3 +177,20 @@ TEST_CASE("a new config is picked up between requests on a live connection") {
   CHECK(r.status == 201);
   CHECK(r.body == "new config");
 }
+
+TEST_CASE("an upstream that answers before the request body ends: the body is dropped, the connection kept") {
+  ProxyFixture f;
+  Client c(f.port());
+  const std::string body(1 << 20, 'e');
+  c.send("POST /early HTTP/1.1\r\nHost: known.example\r\nContent-Length: " + std::to_string(body.size()) +
+         "\r\n\r\n" + body.substr(0, 1000));
+  Response early = c.read();
+  REQUIRE(early.ok);
+  CHECK(early.body == "early");
+  CHECK(early.headers.count("connection") == 0);  // no close announced
+  REQUIRE(c.send(body.substr(1000)));             // the rest of the body still goes somewhere
+  c.send(get("/after"));
+  Response after = c.read(10000);
+  CHECK(after.ok);
+  CHECK(after.body == "/after");
+}

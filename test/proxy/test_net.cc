@@ -145,6 +145,10 @@ void TestUpstream::serve(int fd) {
     buf.erase(0, end + 4);
     req.method = start.substr(0, start.find(' '));
     req.path = start.substr(start.find(' ') + 1, start.rfind(' ') - start.find(' ') - 1);
+    if (req.path == "/early") {  // answers before reading the body, as nginx's `return` does
+      const std::string early = "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nearly";
+      if (::send(fd, early.data(), early.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(early.size())) return;
+    }
     if (req.headers.count("content-length")) {
       size_t n = std::stoul(req.headers["content-length"]);
       if (!read_until(fd, buf, 10000, [n](const std::string& b) { return b.size() >= n; })) return;
@@ -164,13 +168,15 @@ void TestUpstream::serve(int fd) {
     }
     std::string out;
     const std::string& path = req.path;
+    if (path == "/early") continue;
     if (hang) {
       read_until(fd, buf, 60000, [this](const std::string&) { return stop_.load(); });
       return;
     }
     if (path.rfind("/delay/", 0) == 0) {
       // Waits N ms, or less when the proxy closes the connection first.
-      read_until(fd, buf, static_cast<int>(std::stoul(path.substr(7))), [](const std::string&) { return false; });
+      read_until(fd, buf, static_cast<int>(std::stoul(path.substr(7))),
+                 [](const std::string&) { return false; });
     }
     if (path == "/reset") {
       linger l{1, 0};
@@ -201,8 +207,9 @@ void TestUpstream::serve(int fd) {
     } else if (path == "/close") {
       out = "HTTP/1.1 200 OK\r\nConnection: close\r\nContent-Length: 5\r\n\r\nclose";
     } else {
-      out = "HTTP/1.1 " + std::to_string(status.load()) + " Status\r\nContent-Length: " +
-            std::to_string(path.size()) + "\r\nX-Upstream: yes\r\n\r\n" + path;
+      out = "HTTP/1.1 " + std::to_string(status.load()) +
+            " Status\r\nContent-Length: " + std::to_string(path.size()) + "\r\nX-Upstream: yes\r\n\r\n" +
+            path;
     }
     for (size_t off = 0; off < out.size();) {
       ssize_t n = ::send(fd, out.data() + off, out.size() - off, MSG_NOSIGNAL);

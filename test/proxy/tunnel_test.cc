@@ -10,7 +10,7 @@
 #include <mutex>
 #include <thread>
 
-#include "test/proxy/proxy_fixture.h"
+#include "test/proxy/cluster_fixture.h"
 
 using namespace mesh;
 using namespace mesh::test;
@@ -174,4 +174,43 @@ TEST_CASE("an upgrade to a dead upstream gets 503 UF") {
   Response r = request(f.port(), upgrade("/dead"));
   CHECK(r.status == 503);
   CHECK(f.proxy().counter("flag_UF") == 1);
+}
+
+TEST_CASE("a tunnel holds one of the cluster's connections: over maxConnections an upgrade gets 503 UO") {
+  EchoUpgradeServer server;
+  auto cfg = default_config(server.port());
+  cfg->clusters.front().connection_pool.emplace();
+  cfg->clusters.front().connection_pool->tcp.max_connections = 1;
+  proxy::ProxyOptions opts;
+  opts.concurrency = 1;  // limits are per worker
+  ProxyFixture f(opts, cfg);
+  auto first = std::make_unique<Client>(f.port());
+  first->send(upgrade("/ws"));
+  REQUIRE(first->read().status == 101);
+  Response refused = request(f.port(), upgrade("/ws"));
+  CHECK(refused.status == 503);
+  CHECK(refused.body.find("reset reason: overflow") != std::string::npos);
+  CHECK(f.proxy().counter("flag_UO") == 1);
+  first.reset();  // the tunnel ends and gives its connection back
+  CHECK(eventually([&] { return request(f.port(), upgrade("/bye")).status == 101; }));
+}
+
+TEST_CASE("a tunnel with no traffic either way ends after the idle timeout") {
+  EchoUpgradeServer server;
+  auto cfg = default_config(server.port());
+  cfg->clusters.front().connection_pool.emplace();
+  cfg->clusters.front().connection_pool->http.idle_timeout = std::chrono::milliseconds(300);
+  ProxyFixture f({}, cfg);
+  Client c(f.port());
+  auto opened = std::chrono::steady_clock::now();
+  c.send(upgrade("/ws"));
+  REQUIRE(c.read().status == 101);
+  for (int i = 0; i < 3; ++i) {  // traffic keeps it open past the timeout
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    c.send("ping");
+    CHECK(c.read_exact(4) == "ping");
+  }
+  CHECK(c.closed(5000));
+  CHECK(std::chrono::steady_clock::now() - opened >= std::chrono::milliseconds(700));
+  CHECK(f.proxy().counter("upstream_cx_idle_timeout") == 1);
 }
