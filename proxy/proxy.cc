@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -90,6 +91,8 @@ bool Proxy::bind_workers(std::shared_ptr<const pc::ProxyConfig> config, std::str
 }
 
 bool Proxy::start(std::shared_ptr<const pc::ProxyConfig> config, std::string& error) {
+  // A peer that resets while we write must cost an EPIPE, not the process (as in Envoy).
+  signal(SIGPIPE, SIG_IGN);
   {
     std::lock_guard<std::mutex> lock(config_mu_);
     config_ = config;

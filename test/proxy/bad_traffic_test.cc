@@ -1,5 +1,8 @@
 // Bad clients and bad upstreams: the right status, the right flag, no crash, no leak.
 #include <doctest/doctest.h>
+#include <sys/socket.h>
+
+#include <csignal>
 
 #include "test/proxy/proxy_fixture.h"
 
@@ -114,4 +117,22 @@ TEST_CASE("many idle connections do not stop others from being served") {
   Response r = request(f.port(), get("/served"));
   CHECK(r.body == "/served");
   CHECK(f.proxy().counter("downstream_cx_active") >= 1);
+}
+
+TEST_CASE(
+    "a running proxy ignores SIGPIPE: a client that resets while it writes costs an EPIPE, not the process") {
+  ProxyFixture f;
+  REQUIRE(f.started());
+  struct sigaction current {};
+  sigaction(SIGPIPE, nullptr, &current);
+  const bool ignored = current.sa_handler == SIG_IGN;
+  CHECK(ignored);
+  for (int i = 0; i < 3; ++i) {  // resets in the middle of a big response
+    Client c(f.port());
+    c.send(get("/big/8000000"));
+    c.read_exact(1000);
+    linger l{1, 0};
+    setsockopt(c.fd(), SOL_SOCKET, SO_LINGER, &l, sizeof l);
+  }
+  CHECK(request(f.port(), get("/still")).body == "/still");
 }
