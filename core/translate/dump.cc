@@ -1,20 +1,13 @@
-// ProxyConfig as JSON (nlohmann ordered_json: keys in a fixed order) and YAML
-// (a small emitter over the same JSON tree, so both forms carry the same fields).
-#include <strings.h>
-
-#include <cctype>
-#include <cstring>
+// ProxyConfig as JSON, keys in a fixed order, written straight into a string
+// (JsonWriter gives nlohmann's exact text). dump_yaml.cc derives YAML from it.
 #include <utility>
 
-#include <nlohmann/json.hpp>
-
 #include "core/model/decode.h"
+#include "core/translate/json_writer.h"
 #include "core/translate/translate.h"
 
 namespace mesh::translate {
 namespace {
-
-using J = nlohmann::ordered_json;
 
 const char* kind_name(pc::StringMatcher::Kind k) {
   switch (k) {
@@ -30,74 +23,153 @@ const char* kind_name(pc::StringMatcher::Kind k) {
   return "present";
 }
 
-J duration(const std::optional<model::Duration>& d) {
-  return d ? J(model::format_duration(*d)) : J(nullptr);
-}
+using detail::JsonWriter;
 
-J matcher(const pc::StringMatcher& m) {
-  J j{{"kind", kind_name(m.kind)}, {"value", m.value}};
-  if (m.ignore_case) j["ignoreCase"] = true;
-  return j;
-}
-
-J opt_matcher(const std::optional<pc::StringMatcher>& m) {
-  return m ? matcher(*m) : J(nullptr);
-}
-
-J match(const pc::RouteMatch& m) {
-  J j{{"name", m.name},
-      {"uri", opt_matcher(m.uri)},
-      {"scheme", opt_matcher(m.scheme)},
-      {"method", opt_matcher(m.method)},
-      {"authority", opt_matcher(m.authority)}};
-  j["headers"] = J::array();
-  for (const auto& h : m.headers)
-    j["headers"].push_back({{"name", h.name}, {"match", matcher(h.match)}, {"invert", h.invert}});
-  j["queryParams"] = J::array();
-  for (const auto& q : m.query_params)
-    j["queryParams"].push_back({{"name", q.name}, {"match", matcher(q.match)}});
-  j["port"] = m.port;
-  return j;
-}
-
-J header_ops(const pc::HeaderOps& h) {
-  J set = J::array(), add = J::array();
-  for (const auto& [k, v] : h.set) set.push_back({{"name", k}, {"value", v}});
-  for (const auto& [k, v] : h.add) add.push_back({{"name", k}, {"value", v}});
-  return J{{"set", std::move(set)}, {"add", std::move(add)}, {"remove", h.remove}};
-}
-
-J forward(const pc::ForwardAction& f) {
-  J clusters = J::array();
-  for (const auto& c : f.clusters) {
-    clusters.push_back({{"cluster", c.cluster},
-                        {"host", c.host},
-                        {"port", c.port},
-                        {"subset", c.subset},
-                        {"weight", c.weight},
-                        {"requestHeaders", header_ops(c.request_headers)},
-                        {"responseHeaders", header_ops(c.response_headers)}});
+void duration(JsonWriter& w, std::string_view key, const std::optional<model::Duration>& d) {
+  w.key(key);
+  if (d) {
+    w.value(model::format_duration(*d));
+  } else {
+    w.value(nullptr);
   }
-  J retry{{"attempts", f.retry.attempts},
-          {"perTryTimeout", duration(f.retry.per_try_timeout)},
-          {"retryOn", f.retry.retry_on},
-          {"retriableStatusCodes", f.retry.retriable_status_codes}};
-  J rewrite = nullptr;
-  if (f.rewrite) {
-    rewrite = {{"uri", f.rewrite->uri},
-               {"authority", f.rewrite->authority},
-               {"uriRegex", f.rewrite->uri_regex ? J(f.rewrite->uri_regex->pattern()) : J(nullptr)},
-               {"uriRegexSubstitution", f.rewrite->uri_regex_substitution}};
+}
+
+template <class T>
+void opt(JsonWriter& w, std::string_view key, const std::optional<T>& v) {
+  w.key(key);
+  if (v) {
+    w.value(*v);
+  } else {
+    w.value(nullptr);
   }
-  J mirrors = J::array();
-  for (const auto& m : f.mirrors)
-    mirrors.push_back({{"cluster", m.cluster}, {"host", m.host}, {"percent", m.percent}});
-  return J{{"clusters", std::move(clusters)},
-           {"totalWeight", f.total_weight},
-           {"timeout", duration(f.timeout)},
-           {"retry", std::move(retry)},
-           {"rewrite", std::move(rewrite)},
-           {"mirrors", std::move(mirrors)}};
+}
+
+void matcher(JsonWriter& w, const pc::StringMatcher& m) {
+  w.begin_object();
+  w.field("kind", kind_name(m.kind));
+  w.field("value", m.value);
+  if (m.ignore_case) w.field("ignoreCase", true);
+  w.end_object();
+}
+
+void opt_matcher(JsonWriter& w, std::string_view key, const std::optional<pc::StringMatcher>& m) {
+  w.key(key);
+  if (m) {
+    matcher(w, *m);
+  } else {
+    w.value(nullptr);
+  }
+}
+
+void match(JsonWriter& w, const pc::RouteMatch& m) {
+  w.begin_object();
+  w.field("name", m.name);
+  opt_matcher(w, "uri", m.uri);
+  opt_matcher(w, "scheme", m.scheme);
+  opt_matcher(w, "method", m.method);
+  opt_matcher(w, "authority", m.authority);
+  w.key("headers");
+  w.begin_array();
+  for (const auto& h : m.headers) {
+    w.begin_object();
+    w.field("name", h.name);
+    w.key("match");
+    matcher(w, h.match);
+    w.field("invert", h.invert);
+    w.end_object();
+  }
+  w.end_array();
+  w.key("queryParams");
+  w.begin_array();
+  for (const auto& q : m.query_params) {
+    w.begin_object();
+    w.field("name", q.name);
+    w.key("match");
+    matcher(w, q.match);
+    w.end_object();
+  }
+  w.end_array();
+  w.field("port", m.port);
+  w.end_object();
+}
+
+void name_values(JsonWriter& w, std::string_view key,
+                 const std::vector<std::pair<std::string, std::string>>& list) {
+  w.key(key);
+  w.begin_array();
+  for (const auto& [k, v] : list) {
+    w.begin_object();
+    w.field("name", k);
+    w.field("value", v);
+    w.end_object();
+  }
+  w.end_array();
+}
+
+void header_ops(JsonWriter& w, std::string_view key, const pc::HeaderOps& h) {
+  w.key(key);
+  w.begin_object();
+  name_values(w, "set", h.set);
+  name_values(w, "add", h.add);
+  w.field("remove", h.remove);
+  w.end_object();
+}
+
+void weighted_cluster(JsonWriter& w, const pc::WeightedCluster& c) {
+  w.begin_object();
+  w.field("cluster", c.cluster);
+  w.field("host", c.host);
+  w.field("port", c.port);
+  w.field("subset", c.subset);
+  w.field("weight", c.weight);
+  header_ops(w, "requestHeaders", c.request_headers);
+  header_ops(w, "responseHeaders", c.response_headers);
+  w.end_object();
+}
+
+void rewrite(JsonWriter& w, const std::optional<pc::RewritePolicy>& r) {
+  w.key("rewrite");
+  if (!r) return w.value(nullptr);
+  w.begin_object();
+  w.field("uri", r->uri);
+  w.field("authority", r->authority);
+  w.key("uriRegex");
+  if (r->uri_regex) {
+    w.value(r->uri_regex->pattern());
+  } else {
+    w.value(nullptr);
+  }
+  w.field("uriRegexSubstitution", r->uri_regex_substitution);
+  w.end_object();
+}
+
+void forward(JsonWriter& w, const pc::ForwardAction& f) {
+  w.begin_object();
+  w.key("clusters");
+  w.begin_array();
+  for (const auto& c : f.clusters) weighted_cluster(w, c);
+  w.end_array();
+  w.field("totalWeight", f.total_weight);
+  duration(w, "timeout", f.timeout);
+  w.key("retry");
+  w.begin_object();
+  w.field("attempts", f.retry.attempts);
+  duration(w, "perTryTimeout", f.retry.per_try_timeout);
+  w.field("retryOn", f.retry.retry_on);
+  w.field("retriableStatusCodes", f.retry.retriable_status_codes);
+  w.end_object();
+  rewrite(w, f.rewrite);
+  w.key("mirrors");
+  w.begin_array();
+  for (const auto& m : f.mirrors) {
+    w.begin_object();
+    w.field("cluster", m.cluster);
+    w.field("host", m.host);
+    w.field("percent", m.percent);
+    w.end_object();
+  }
+  w.end_array();
+  w.end_object();
 }
 
 const char* derive_port_name(model::HTTPRedirect::DerivePort d) {
@@ -112,58 +184,95 @@ const char* derive_port_name(model::HTTPRedirect::DerivePort d) {
   return "";
 }
 
-J action(const pc::Route& r) {
-  if (const auto* f = std::get_if<pc::ForwardAction>(&r.action)) return J{{"forward", forward(*f)}};
-  if (const auto* d = std::get_if<pc::RedirectAction>(&r.action)) {
-    return J{{"redirect",
-              {{"scheme", d->scheme},
-               {"authority", d->authority},
-               {"port", d->port},
-               {"derivePort", derive_port_name(d->derive_port)},
-               {"path", d->path},
-               {"status", d->status}}}};
+void action(JsonWriter& w, const pc::Route& r) {
+  w.key("action");
+  w.begin_object();
+  if (const auto* f = std::get_if<pc::ForwardAction>(&r.action)) {
+    w.key("forward");
+    forward(w, *f);
+  } else if (const auto* d = std::get_if<pc::RedirectAction>(&r.action)) {
+    w.key("redirect");
+    w.begin_object();
+    w.field("scheme", d->scheme);
+    w.field("authority", d->authority);
+    w.field("port", d->port);
+    w.field("derivePort", derive_port_name(d->derive_port));
+    w.field("path", d->path);
+    w.field("status", d->status);
+    w.end_object();
+  } else {
+    const auto& dr = std::get<pc::DirectResponseAction>(r.action);
+    w.key("directResponse");
+    w.begin_object();
+    w.field("status", dr.status);
+    w.field("body", dr.body);
+    w.end_object();
   }
-  const auto& d = std::get<pc::DirectResponseAction>(r.action);
-  return J{{"directResponse", {{"status", d.status}, {"body", d.body}}}};
+  w.end_object();
 }
 
-J route(const pc::Route& r) {
-  J j{{"name", r.name}, {"virtualService", r.virtual_service}, {"httpRouteIndex", r.http_route_index}};
-  j["matches"] = J::array();
-  for (const auto& m : r.matches) j["matches"].push_back(match(m));
-  j["action"] = action(r);
-  j["fault"] = nullptr;
-  if (r.fault) {
-    j["fault"] = {{"delay", duration(r.fault->delay)},
-                  {"delayPercent", r.fault->delay_percent},
-                  {"abortStatus", r.fault->abort_status},
-                  {"abortPercent", r.fault->abort_percent}};
-  }
-  j["cors"] = nullptr;
-  if (r.cors) {
-    J origins = J::array();
-    for (const auto& o : r.cors->allow_origins) origins.push_back(matcher(o));
-    j["cors"] = {{"allowOrigins", std::move(origins)},
-                 {"allowMethods", r.cors->allow_methods},
-                 {"allowHeaders", r.cors->allow_headers},
-                 {"exposeHeaders", r.cors->expose_headers},
-                 {"maxAge", r.cors->max_age},
-                 {"allowCredentials", r.cors->allow_credentials ? J(*r.cors->allow_credentials) : J(nullptr)},
-                 {"forwardUnmatchedPreflights", r.cors->forward_unmatched_preflights}};
-  }
-  j["requestHeaders"] = header_ops(r.request_headers);
-  j["responseHeaders"] = header_ops(r.response_headers);
-  return j;
+void fault(JsonWriter& w, const std::optional<pc::FaultPolicy>& f) {
+  w.key("fault");
+  if (!f) return w.value(nullptr);
+  w.begin_object();
+  duration(w, "delay", f->delay);
+  w.field("delayPercent", f->delay_percent);
+  w.field("abortStatus", f->abort_status);
+  w.field("abortPercent", f->abort_percent);
+  w.end_object();
 }
 
-J route_table(const pc::RouteTable& t) {
-  J vhosts = J::array();
+void cors(JsonWriter& w, const std::optional<pc::CorsPolicy>& c) {
+  w.key("cors");
+  if (!c) return w.value(nullptr);
+  w.begin_object();
+  w.key("allowOrigins");
+  w.begin_array();
+  for (const auto& o : c->allow_origins) matcher(w, o);
+  w.end_array();
+  w.field("allowMethods", c->allow_methods);
+  w.field("allowHeaders", c->allow_headers);
+  w.field("exposeHeaders", c->expose_headers);
+  w.field("maxAge", c->max_age);
+  opt(w, "allowCredentials", c->allow_credentials);
+  w.field("forwardUnmatchedPreflights", c->forward_unmatched_preflights);
+  w.end_object();
+}
+
+void route(JsonWriter& w, const pc::Route& r) {
+  w.begin_object();
+  w.field("name", r.name);
+  w.field("virtualService", r.virtual_service);
+  w.field("httpRouteIndex", r.http_route_index);
+  w.key("matches");
+  w.begin_array();
+  for (const auto& m : r.matches) match(w, m);
+  w.end_array();
+  action(w, r);
+  fault(w, r.fault);
+  cors(w, r.cors);
+  header_ops(w, "requestHeaders", r.request_headers);
+  header_ops(w, "responseHeaders", r.response_headers);
+  w.end_object();
+}
+
+void route_table(JsonWriter& w, const pc::RouteTable& t) {
+  w.begin_object();
+  w.field("name", t.name);
+  w.key("virtualHosts");
+  w.begin_array();
   for (const auto& v : t.virtual_hosts) {
-    J routes = J::array();
-    for (const auto& r : v.routes) routes.push_back(route(r));
-    vhosts.push_back({{"name", v.name}, {"domains", v.domains}, {"routes", std::move(routes)}});
+    w.begin_object();
+    w.field("name", v.name);
+    w.field("domains", v.domains);
+    w.key("routes");
+    w.begin_array();
+    for (const auto& r : v.routes) route(w, r);
+    w.end_array();
+    w.end_object();
   }
-  return J{{"name", t.name}, {"virtualHosts", std::move(vhosts)}};
+  w.end_array();
+  w.end_object();
 }
 
 const char* lb_name(model::LoadBalancerSettings::Simple s) {
@@ -185,179 +294,176 @@ const char* lb_name(model::LoadBalancerSettings::Simple s) {
   return "UNSPECIFIED";
 }
 
-template <class T>
-J opt(const std::optional<T>& v) {
-  return v ? J(*v) : J(nullptr);
-}
-
-J consistent_hash(const model::ConsistentHashLB& h) {
+void consistent_hash(JsonWriter& w, const std::optional<model::ConsistentHashLB>& hash) {
   static const char* kKeys[] = {"", "httpHeaderName", "httpCookie", "useSourceIp", "httpQueryParameterName"};
-  J j{{"key", kKeys[static_cast<int>(h.key)]}};
-  if (h.key == model::ConsistentHashLB::Key::kHeader) j["name"] = h.header_name;
-  if (h.key == model::ConsistentHashLB::Key::kQueryParameter) j["name"] = h.query_parameter_name;
+  w.key("consistentHash");
+  if (!hash) return w.value(nullptr);
+  const model::ConsistentHashLB& h = *hash;
+  w.begin_object();
+  w.field("key", kKeys[static_cast<int>(h.key)]);
+  if (h.key == model::ConsistentHashLB::Key::kHeader) w.field("name", h.header_name);
+  if (h.key == model::ConsistentHashLB::Key::kQueryParameter) w.field("name", h.query_parameter_name);
   if (h.key == model::ConsistentHashLB::Key::kCookie) {
-    j["cookie"] = {{"name", h.cookie.name}, {"path", h.cookie.path}, {"ttl", duration(h.cookie.ttl)}};
+    w.key("cookie");
+    w.begin_object();
+    w.field("name", h.cookie.name);
+    w.field("path", h.cookie.path);
+    duration(w, "ttl", h.cookie.ttl);
+    w.end_object();
   }
-  j["algorithm"] = h.algorithm == model::ConsistentHashLB::Algorithm::kMaglev ? "MAGLEV" : "RING_HASH";
-  j["minimumRingSize"] = h.minimum_ring_size;
-  j["maglevTableSize"] = h.maglev_table_size;
-  return j;
+  w.field("algorithm", h.algorithm == model::ConsistentHashLB::Algorithm::kMaglev ? "MAGLEV" : "RING_HASH");
+  w.field("minimumRingSize", h.minimum_ring_size);
+  w.field("maglevTableSize", h.maglev_table_size);
+  w.end_object();
 }
 
-J connection_pool(const model::ConnectionPoolSettings& p) {
-  J tcp{{"maxConnections", opt(p.tcp.max_connections)},
-        {"connectTimeout", duration(p.tcp.connect_timeout)},
-        {"maxConnectionDuration", duration(p.tcp.max_connection_duration)},
-        {"idleTimeout", duration(p.tcp.idle_timeout)}};
-  J http{{"http1MaxPendingRequests", opt(p.http.http1_max_pending_requests)},
-         {"http2MaxRequests", opt(p.http.http2_max_requests)},
-         {"maxRequestsPerConnection", opt(p.http.max_requests_per_connection)},
-         {"maxRetries", opt(p.http.max_retries)},
-         {"idleTimeout", duration(p.http.idle_timeout)},
-         {"h2UpgradePolicy", p.http.h2_upgrade_policy},
-         {"useClientProtocol", p.http.use_client_protocol},
-         {"maxConcurrentStreams", opt(p.http.max_concurrent_streams)}};
-  return J{{"tcp", std::move(tcp)}, {"http", std::move(http)}};
+void connection_pool(JsonWriter& w, const std::optional<model::ConnectionPoolSettings>& pool) {
+  w.key("connectionPool");
+  if (!pool) return w.value(nullptr);
+  const model::ConnectionPoolSettings& p = *pool;
+  w.begin_object();
+  w.key("tcp");
+  w.begin_object();
+  opt(w, "maxConnections", p.tcp.max_connections);
+  duration(w, "connectTimeout", p.tcp.connect_timeout);
+  duration(w, "maxConnectionDuration", p.tcp.max_connection_duration);
+  duration(w, "idleTimeout", p.tcp.idle_timeout);
+  w.end_object();
+  w.key("http");
+  w.begin_object();
+  opt(w, "http1MaxPendingRequests", p.http.http1_max_pending_requests);
+  opt(w, "http2MaxRequests", p.http.http2_max_requests);
+  opt(w, "maxRequestsPerConnection", p.http.max_requests_per_connection);
+  opt(w, "maxRetries", p.http.max_retries);
+  duration(w, "idleTimeout", p.http.idle_timeout);
+  w.field("h2UpgradePolicy", p.http.h2_upgrade_policy);
+  w.field("useClientProtocol", p.http.use_client_protocol);
+  opt(w, "maxConcurrentStreams", p.http.max_concurrent_streams);
+  w.end_object();
+  w.end_object();
 }
 
-J outlier(const model::OutlierDetection& o) {
-  return J{{"consecutive5xxErrors", opt(o.consecutive_5xx_errors)},
-           {"consecutiveGatewayErrors", opt(o.consecutive_gateway_errors)},
-           {"consecutiveLocalOriginFailures", opt(o.consecutive_local_origin_failures)},
-           {"splitExternalLocalOriginErrors", o.split_external_local_origin_errors},
-           {"interval", duration(o.interval)},
-           {"baseEjectionTime", duration(o.base_ejection_time)},
-           {"maxEjectionPercent", opt(o.max_ejection_percent)},
-           {"minHealthPercent", opt(o.min_health_percent)}};
+void outlier(JsonWriter& w, const std::optional<model::OutlierDetection>& outlier) {
+  w.key("outlierDetection");
+  if (!outlier) return w.value(nullptr);
+  const model::OutlierDetection& o = *outlier;
+  w.begin_object();
+  opt(w, "consecutive5xxErrors", o.consecutive_5xx_errors);
+  opt(w, "consecutiveGatewayErrors", o.consecutive_gateway_errors);
+  opt(w, "consecutiveLocalOriginFailures", o.consecutive_local_origin_failures);
+  w.field("splitExternalLocalOriginErrors", o.split_external_local_origin_errors);
+  duration(w, "interval", o.interval);
+  duration(w, "baseEjectionTime", o.base_ejection_time);
+  opt(w, "maxEjectionPercent", o.max_ejection_percent);
+  opt(w, "minHealthPercent", o.min_health_percent);
+  w.end_object();
 }
 
-J tls(const model::ClientTLSSettings& t) {
+void tls(JsonWriter& w, const std::optional<model::ClientTLSSettings>& tls) {
   static const char* kModes[] = {"DISABLE", "SIMPLE", "MUTUAL", "ISTIO_MUTUAL"};
-  return J{{"mode", kModes[static_cast<int>(t.mode)]},
-           {"clientCertificate", t.client_certificate},
-           {"privateKey", t.private_key},
-           {"caCertificates", t.ca_certificates},
-           {"credentialName", t.credential_name},
-           {"subjectAltNames", t.subject_alt_names},
-           {"sni", t.sni},
-           {"insecureSkipVerify", opt(t.insecure_skip_verify)}};
+  w.key("tls");
+  if (!tls) return w.value(nullptr);
+  const model::ClientTLSSettings& t = *tls;
+  w.begin_object();
+  w.field("mode", kModes[static_cast<int>(t.mode)]);
+  w.field("clientCertificate", t.client_certificate);
+  w.field("privateKey", t.private_key);
+  w.field("caCertificates", t.ca_certificates);
+  w.field("credentialName", t.credential_name);
+  w.field("subjectAltNames", t.subject_alt_names);
+  w.field("sni", t.sni);
+  opt(w, "insecureSkipVerify", t.insecure_skip_verify);
+  w.end_object();
 }
 
-J cluster_json(const pc::Cluster& c) {
-  J lb{{"simple", lb_name(c.load_balancer.simple)},
-       {"consistentHash",
-        c.load_balancer.consistent_hash ? consistent_hash(*c.load_balancer.consistent_hash) : J(nullptr)}};
-  J endpoints = J::array();
-  for (const auto& e : c.endpoints) {
-    endpoints.push_back({{"address", e.address},
-                         {"port", e.port},
-                         {"labels", e.labels},
-                         {"pod", e.pod},
-                         {"serviceAccount", e.service_account},
-                         {"weight", e.weight},
-                         {"healthy", e.healthy}});
-  }
-  return J{{"name", c.name},
-           {"direction", c.direction == pc::Cluster::Direction::kInbound ? "inbound" : "outbound"},
-           {"serviceHost", c.service_host},
-           {"port", c.port},
-           {"subset", c.subset},
-           {"loadBalancer", std::move(lb)},
-           {"connectionPool", c.connection_pool ? connection_pool(*c.connection_pool) : J(nullptr)},
-           {"outlierDetection", c.outlier_detection ? outlier(*c.outlier_detection) : J(nullptr)},
-           {"tls", c.tls ? tls(*c.tls) : J(nullptr)},
-           {"passthrough", c.passthrough},
-           {"endpoints", std::move(endpoints)}};
+void endpoint(JsonWriter& w, const pc::Endpoint& e) {
+  w.begin_object();
+  w.field("address", e.address);
+  w.field("port", e.port);
+  w.field("labels", e.labels);
+  w.field("pod", e.pod);
+  w.field("serviceAccount", e.service_account);
+  w.field("weight", e.weight);
+  w.field("healthy", e.healthy);
+  w.end_object();
 }
 
-J listener_json(const pc::Listener& l) {
+void cluster_json(JsonWriter& w, const pc::Cluster& c) {
+  w.begin_object();
+  w.field("name", c.name);
+  w.field("direction", c.direction == pc::Cluster::Direction::kInbound ? "inbound" : "outbound");
+  w.field("serviceHost", c.service_host);
+  w.field("port", c.port);
+  w.field("subset", c.subset);
+  w.key("loadBalancer");
+  w.begin_object();
+  w.field("simple", lb_name(c.load_balancer.simple));
+  consistent_hash(w, c.load_balancer.consistent_hash);
+  w.end_object();
+  connection_pool(w, c.connection_pool);
+  outlier(w, c.outlier_detection);
+  tls(w, c.tls);
+  w.field("passthrough", c.passthrough);
+  w.key("endpoints");
+  w.begin_array();
+  for (const auto& e : c.endpoints) endpoint(w, e);
+  w.end_array();
+  w.end_object();
+}
+
+void listener_json(JsonWriter& w, const pc::Listener& l) {
   static const char* kProtocols[] = {"HTTP", "TCP", "TLS"};
-  return J{{"name", l.name},
-           {"address", l.address},
-           {"port", l.port},
-           {"protocol", kProtocols[static_cast<int>(l.protocol)]},
-           {"routeTable", l.route_table},
-           {"tcpCluster", l.tcp_cluster}};
+  w.begin_object();
+  w.field("name", l.name);
+  w.field("address", l.address);
+  w.field("port", l.port);
+  w.field("protocol", kProtocols[static_cast<int>(l.protocol)]);
+  w.field("routeTable", l.route_table);
+  w.field("tcpCluster", l.tcp_cluster);
+  w.end_object();
 }
 
-J proxy_json(const pc::ProxyIdentity& p) {
-  return J{{"type", p.type == pc::ProxyIdentity::Type::kGateway ? "gateway" : "sidecar"},
-           {"name", p.name},
-           {"namespace", p.ns},
-           {"labels", p.labels},
-           {"serviceAccount", p.service_account},
-           {"ip", p.ip}};
+void proxy_json(JsonWriter& w, const pc::ProxyIdentity& p) {
+  w.key("proxy");
+  w.begin_object();
+  w.field("type", p.type == pc::ProxyIdentity::Type::kGateway ? "gateway" : "sidecar");
+  w.field("name", p.name);
+  w.field("namespace", p.ns);
+  w.field("labels", p.labels);
+  w.field("serviceAccount", p.service_account);
+  w.field("ip", p.ip);
+  w.end_object();
 }
 
-// YAML scalars: JSON's quoting is valid YAML; plain text only when unambiguous.
-std::string yaml_scalar(const J& j) {
-  if (!j.is_string()) return j.dump();
-  const std::string& s = j.get_ref<const std::string&>();
-  static const char* kReserved[] = {"", "true", "false", "null", "yes", "no", "on", "off", "~", "y", "n"};
-  bool plain = std::isalpha(static_cast<unsigned char>(s.empty() ? ' ' : s[0])) || s[0] == '/';
-  for (const char* r : kReserved) plain = plain && strcasecmp(s.c_str(), r) != 0;
-  for (char ch : s)
-    plain = plain && (std::isalnum(static_cast<unsigned char>(ch)) || std::strchr("/._-|", ch));
-  return plain ? s : j.dump();
-}
-
-bool is_empty_collection(const J& j) {
-  return (j.is_array() || j.is_object()) && j.empty();
-}
-
-void emit_yaml(const J& j, int indent, std::string& out) {
-  const std::string pad(indent, ' ');
-  if (j.is_object()) {
-    for (const auto& [key, value] : j.items()) {
-      out += pad + yaml_scalar(J(key)) + ":";
-      if (is_empty_collection(value)) {
-        out += value.is_array() ? " []\n" : " {}\n";
-      } else if (value.is_object() || value.is_array()) {
-        out += "\n";
-        emit_yaml(value, value.is_array() ? indent : indent + 2, out);
-      } else {
-        out += " " + yaml_scalar(value) + "\n";
-      }
-    }
-    return;
-  }
-  for (const auto& item : j) {
-    if (is_empty_collection(item)) {
-      out += pad + "- " + (item.is_array() ? "[]" : "{}") + "\n";
-    } else if (item.is_object() || item.is_array()) {
-      // The first key goes on the dash line: emit nested, then replace its indent with "- ".
-      std::string nested;
-      emit_yaml(item, indent + 2, nested);
-      out += pad + "- " + nested.substr(indent + 2);
-    } else {
-      out += pad + "- " + yaml_scalar(item) + "\n";
-    }
-  }
-}
-
-J config_json(const pc::ProxyConfig& c) {
-  J j{{"version", c.version},
-      {"proxy", proxy_json(c.proxy)},
-      {"outboundPolicy",
-       c.outbound_policy == model::OutboundTrafficPolicy::Mode::kAllowAny ? "ALLOW_ANY" : "REGISTRY_ONLY"}};
-  j["listeners"] = J::array();
-  for (const auto& l : c.listeners) j["listeners"].push_back(listener_json(l));
-  j["routeTables"] = J::array();
-  for (const auto& t : c.route_tables) j["routeTables"].push_back(route_table(t));
-  j["clusters"] = J::array();
-  for (const auto& cl : c.clusters) j["clusters"].push_back(cluster_json(cl));
-  return j;
+void config_json(JsonWriter& w, const pc::ProxyConfig& c) {
+  w.begin_object();
+  w.field("version", c.version);
+  proxy_json(w, c.proxy);
+  w.field("outboundPolicy",
+          c.outbound_policy == model::OutboundTrafficPolicy::Mode::kAllowAny ? "ALLOW_ANY" : "REGISTRY_ONLY");
+  w.key("listeners");
+  w.begin_array();
+  for (const auto& l : c.listeners) listener_json(w, l);
+  w.end_array();
+  w.key("routeTables");
+  w.begin_array();
+  for (const auto& t : c.route_tables) route_table(w, t);
+  w.end_array();
+  w.key("clusters");
+  w.begin_array();
+  for (const auto& cl : c.clusters) cluster_json(w, cl);
+  w.end_array();
+  w.end_object();
 }
 
 }  // namespace
 
 std::string to_json(const pc::ProxyConfig& config, int indent) {
-  return config_json(config).dump(indent) + "\n";
-}
-
-std::string to_yaml(const pc::ProxyConfig& config) {
   std::string out;
-  emit_yaml(config_json(config), 0, out);
+  out.reserve(1 << 16);
+  JsonWriter w(out, indent);
+  config_json(w, config);
+  out += '\n';
   return out;
 }
 
