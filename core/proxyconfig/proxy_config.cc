@@ -20,20 +20,6 @@ void longest_first(std::vector<std::pair<std::string, size_t>>& v) {
 
 }  // namespace
 
-const EndpointList::List& EndpointList::get() const {
-  static const List kEmpty;
-  return list_ ? *list_ : kEmpty;
-}
-
-EndpointList::List& EndpointList::mutable_list() {
-  if (!list_) {
-    list_ = std::make_shared<List>();
-  } else if (list_.use_count() > 1) {
-    list_ = std::make_shared<List>(*list_);  // shared with other configs: copy on write
-  }
-  return *list_;
-}
-
 // Envoy's order: exact domains, then the longest suffix wildcard, then the
 // longest prefix wildcard, then "*". Domains compare case-insensitively, so
 // the index holds them lower-cased; the first virtual host to claim a domain wins.

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -24,6 +25,53 @@ namespace mesh::pc {
 
 using model::Duration;
 using model::Labels;
+
+// A list that proxy configs share instead of copying (endpoint lists, the route
+// tables of proxies with the same scope). Reads look like a const std::vector;
+// writes (while a config is built, or in tests) copy the list first when anyone
+// else holds it.
+template <class T>
+class SharedList {
+ public:
+  using List = std::vector<T>;
+  SharedList() = default;
+  explicit SharedList(std::shared_ptr<List> shared) : list_(std::move(shared)) {}
+  SharedList(std::initializer_list<T> items) : list_(std::make_shared<List>(items)) {}
+
+  size_t size() const { return list_ ? list_->size() : 0; }
+  bool empty() const { return size() == 0; }
+  const T& operator[](size_t i) const { return (*list_)[i]; }
+  const T& front() const { return get().front(); }
+  const T& back() const { return get().back(); }
+  const T* data() const { return get().data(); }
+  typename List::const_iterator begin() const { return get().begin(); }
+  typename List::const_iterator end() const { return get().end(); }
+  const List& get() const {
+    static const List kEmpty;
+    return list_ ? *list_ : kEmpty;
+  }
+  operator const List&() const { return get(); }  // NOLINT: reads as the vector it wraps
+
+  void push_back(T e) { mutable_list().push_back(std::move(e)); }
+  template <class... Args>
+  T& emplace_back(Args&&... args) {
+    return mutable_list().emplace_back(std::forward<Args>(args)...);
+  }
+  T& mutable_at(size_t i) { return mutable_list()[i]; }
+  List& mutable_list() {
+    if (!list_) {
+      list_ = std::make_shared<List>();
+    } else if (list_.use_count() > 1) {
+      list_ = std::make_shared<List>(*list_);  // shared with other configs: copy on write
+    }
+    return *list_;
+  }
+  // The same list, for checks that two configs share it.
+  const List* identity() const { return list_.get(); }
+
+ private:
+  std::shared_ptr<List> list_;
+};
 
 // A compiled string matcher (Istio StringMatch), shared by uri/authority/headers.
 struct StringMatcher {
@@ -183,32 +231,8 @@ struct Endpoint {
 
 // The endpoints of a cluster. Proxy configs share them: every sidecar's cluster
 // for one service port (and subset) points at the same immutable list, so a
-// config costs a pointer per cluster instead of a copy of every endpoint. Reads
-// look like a const std::vector; writes (while a config is built, or in tests)
-// copy the list first when anyone else holds it.
-class EndpointList {
- public:
-  using List = std::vector<Endpoint>;
-  EndpointList() = default;
-  explicit EndpointList(std::shared_ptr<List> shared) : list_(std::move(shared)) {}
-
-  size_t size() const { return list_ ? list_->size() : 0; }
-  bool empty() const { return size() == 0; }
-  const Endpoint& operator[](size_t i) const { return (*list_)[i]; }
-  List::const_iterator begin() const { return get().begin(); }
-  List::const_iterator end() const { return get().end(); }
-  const List& get() const;
-  operator const List&() const { return get(); }  // NOLINT: reads as the vector it wraps
-
-  void push_back(Endpoint e) { mutable_list().push_back(std::move(e)); }
-  Endpoint& mutable_at(size_t i) { return mutable_list()[i]; }
-  List& mutable_list();
-  // The same list, for checks that two configs share it.
-  const List* identity() const { return list_.get(); }
-
- private:
-  std::shared_ptr<List> list_;
-};
+// config costs a pointer per cluster instead of a copy of every endpoint.
+using EndpointList = SharedList<Endpoint>;
 
 struct LoadBalancer {
   model::LoadBalancerSettings::Simple simple = model::LoadBalancerSettings::Simple::kLeastRequest;
@@ -254,7 +278,7 @@ struct ProxyConfig {
   uint64_t version = 0;
   ProxyIdentity proxy;
   std::vector<Listener> listeners;
-  std::vector<RouteTable> route_tables;
+  SharedList<RouteTable> route_tables;  // shared by proxies with the same scope
   std::vector<Cluster> clusters;
   model::OutboundTrafficPolicy::Mode outbound_policy = model::OutboundTrafficPolicy::Mode::kAllowAny;
 

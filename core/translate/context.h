@@ -1,8 +1,12 @@
 // Internal to translation: what one translate() call knows about its proxy and
 // the indexes it builds once (VirtualServices and DestinationRules by host) so
-// that every builder looks things up instead of scanning.
+// that every builder looks things up instead of scanning. The indexes depend
+// only on the proxy's scope (see scope_key), so proxies that share a scope
+// share one immutable Scope.
 #pragma once
 
+#include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -22,26 +26,62 @@ struct HostIndex {
   std::vector<size_t> find(const std::string& host) const;
 };
 
-struct Context {
-  Context(const model::ConfigSet& c, const registry::Registry& r, const pc::ProxyIdentity& p);
-
-  const model::ConfigSet& config;
-  const registry::Registry& registry;
-  const pc::ProxyIdentity& proxy;
+// What a proxy may see. Equal for every proxy with the same scope_key, built once per key.
+struct Scope {
   bool gateway = false;
   const model::Sidecar* sidecar = nullptr;             // the Sidecar resource scoping this proxy
   std::vector<const registry::Service*> services;      // visible to this proxy, sorted by hostname
   HostIndex vs_hosts;                                  // non-delegate VirtualServices exported to this proxy
   HostIndex dr_hosts;                                  // DestinationRules exported to this proxy
   std::unordered_map<std::string, size_t> vs_by_name;  // "ns/name", for delegates
-  std::unordered_map<std::string, std::shared_ptr<const RE2>> regexes;
+
+  static std::shared_ptr<const Scope> build(const model::ConfigSet& config,
+                                            const registry::Registry& registry,
+                                            const pc::ProxyIdentity& proxy);
+};
+
+// The Sidecar resource that applies to `proxy` (Istio's precedence), or null.
+const model::Sidecar* find_sidecar(const model::ConfigSet& config, const pc::ProxyIdentity& proxy);
+// Whether any object makes translation depend on a sidecar's labels beyond the
+// Sidecar resource that applies (sourceLabels matches, DestinationRule selectors).
+bool labels_matter(const model::ConfigSet& config);
+// Proxies with equal keys get the same Scope and the same route tables: type,
+// namespace, applicable Sidecar, and labels when they matter (always for gateways).
+std::string scope_key(const model::ConfigSet& config, const pc::ProxyIdentity& proxy, bool labels_matter);
+
+// Compiled regexes by pattern; shared between proxies (and threads) of one generation.
+class RegexCache {
+ public:
+  std::shared_ptr<const RE2> get(const std::string& pattern);
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::shared_ptr<const RE2>> regexes_;
+};
+
+struct Context {
+  Context(const model::ConfigSet& c, const registry::Registry& r, const pc::ProxyIdentity& p,
+          std::shared_ptr<const Scope> s, RegexCache& regexes);
+
+  const model::ConfigSet& config;
+  const registry::Registry& registry;
+  const pc::ProxyIdentity& proxy;
+  const std::shared_ptr<const Scope> scope;
+  const bool gateway;
+  const model::Sidecar* const sidecar;
+  const std::vector<const registry::Service*>& services;
+  const HostIndex& vs_hosts;
+  const HostIndex& dr_hosts;
+  const std::unordered_map<std::string, size_t>& vs_by_name;
 
   // Sidecar egress scoping for a host in namespace `ns`.
   bool egress_allows(std::string_view ns, std::string_view host) const;
-  std::shared_ptr<const RE2> regex(const std::string& pattern);
+  std::shared_ptr<const RE2> regex(const std::string& pattern) { return regexes_.get(pattern); }
   model::OutboundTrafficPolicy::Mode outbound_mode() const;
-};
 
+ private:
+  RegexCache& regexes_;
+};
 // A gateway serving this proxy: its "ns/name" key and object.
 struct SelectedGateway {
   std::string key;
@@ -65,8 +105,8 @@ pc::Route default_route(const registry::Service& service, uint32_t port);
 bool vs_bound_to(const model::VirtualService& vs, const Binding& b);
 
 // Builders.
-void build_sidecar_route_tables(Context& ctx, pc::ProxyConfig& out);
-void build_gateway_route_tables(Context& ctx, pc::ProxyConfig& out);
+std::vector<pc::RouteTable> build_sidecar_route_tables(Context& ctx);
+std::vector<pc::RouteTable> build_gateway_route_tables(Context& ctx);
 void build_clusters(Context& ctx, pc::ProxyConfig& out);
 void build_listeners(Context& ctx, pc::ProxyConfig& out);
 

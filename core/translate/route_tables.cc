@@ -170,7 +170,8 @@ void add_gateway_vhosts(Context& ctx, const SelectedGateway& g, const model::Ser
 
 }  // namespace
 
-void build_sidecar_route_tables(Context& ctx, pc::ProxyConfig& out) {
+std::vector<pc::RouteTable> build_sidecar_route_tables(Context& ctx) {
+  std::vector<pc::RouteTable> out;
   std::set<uint32_t> ports;
   for (const registry::Service* s : ctx.services) {
     for (const registry::Port& p : s->ports) {
@@ -178,12 +179,14 @@ void build_sidecar_route_tables(Context& ctx, pc::ProxyConfig& out) {
     }
   }
   for (uint32_t port : ports) {
-    out.route_tables.push_back(sidecar_table(ctx, port));
-    out.route_tables.back().index();
+    out.push_back(sidecar_table(ctx, port));
+    out.back().index();
   }
+  return out;
 }
 
-void build_gateway_route_tables(Context& ctx, pc::ProxyConfig& out) {
+std::vector<pc::RouteTable> build_gateway_route_tables(Context& ctx) {
+  std::vector<pc::RouteTable> out;
   std::map<std::string, std::pair<std::map<std::string, pc::VirtualHost>, std::vector<std::string>>> tables;
   for (const SelectedGateway& g : selected_gateways(ctx)) {
     for (const model::Server& server : g.gateway->servers) {
@@ -197,8 +200,9 @@ void build_gateway_route_tables(Context& ctx, pc::ProxyConfig& out) {
     t.name = name;
     for (const std::string& vname : entry.second) t.virtual_hosts.push_back(std::move(entry.first[vname]));
     t.index();
-    out.route_tables.push_back(std::move(t));
+    out.push_back(std::move(t));
   }
+  return out;
 }
 
 }  // namespace mesh::translate::detail

@@ -18,24 +18,6 @@ const std::string& ns_of(const model::Meta& m) {
   return m.ns.empty() ? kDefault : m.ns;
 }
 
-// Istio's precedence: a selector-bearing Sidecar in the proxy's namespace, then
-// the namespace-wide one, then the root namespace's.
-const model::Sidecar* find_sidecar(const model::ConfigSet& config, const pc::ProxyIdentity& proxy) {
-  const model::Sidecar* ns_wide = nullptr;
-  const model::Sidecar* root = nullptr;
-  for (const model::Sidecar& s : config.sidecars) {
-    const std::string& ns = ns_of(s.meta);
-    if (ns == proxy.ns && s.workload_selector) {
-      if (selects(s.workload_selector->match_labels, proxy.labels)) return &s;
-    } else if (ns == proxy.ns && !ns_wide) {
-      ns_wide = &s;
-    } else if (ns == kRootNamespace && !s.workload_selector && !root) {
-      root = &s;
-    }
-  }
-  return ns_wide ? ns_wide : root;
-}
-
 bool egress_host_allows(std::string_view entry, std::string_view sidecar_ns, std::string_view ns,
                         std::string_view host) {
   const size_t slash = entry.find('/');
@@ -68,34 +50,25 @@ std::vector<size_t> HostIndex::find(const std::string& host) const {
   return out;
 }
 
-Context::Context(const model::ConfigSet& c, const registry::Registry& r, const pc::ProxyIdentity& p)
-    : config(c), registry(r), proxy(p), gateway(p.type == pc::ProxyIdentity::Type::kGateway) {
-  if (!gateway) sidecar = find_sidecar(config, proxy);
-  for (const registry::Service& s : registry.services()) {
-    if (exported_to(s.export_to, s.ns, proxy.ns) && egress_allows(s.ns, s.hostname)) services.push_back(&s);
-  }
-  std::stable_sort(services.begin(), services.end(),
-                   [](const auto* a, const auto* b) { return a->hostname < b->hostname; });
-  for (size_t i = 0; i < config.virtual_services.size(); ++i) {
-    const model::VirtualService& vs = config.virtual_services[i];
-    const std::string& ns = ns_of(vs.meta);
-    vs_by_name.emplace(ns + "/" + vs.meta.name, i);
-    if (!exported_to(vs.export_to, ns, proxy.ns)) continue;
-    for (const std::string& h : vs.hosts) vs_hosts.add(registry::resolve_host(h, ns), i);
-  }
-  for (size_t i = 0; i < config.destination_rules.size(); ++i) {
-    const model::DestinationRule& dr = config.destination_rules[i];
-    const std::string& ns = ns_of(dr.meta);
-    if (!exported_to(dr.export_to, ns, proxy.ns)) continue;
-    if (dr.workload_selector &&
-        (ns != proxy.ns || !selects(dr.workload_selector->match_labels, proxy.labels))) {
-      continue;
+// Istio's precedence: a selector-bearing Sidecar in the proxy's namespace, then
+// the namespace-wide one, then the root namespace's.
+const model::Sidecar* find_sidecar(const model::ConfigSet& config, const pc::ProxyIdentity& proxy) {
+  const model::Sidecar* ns_wide = nullptr;
+  const model::Sidecar* root = nullptr;
+  for (const model::Sidecar& s : config.sidecars) {
+    const std::string& ns = ns_of(s.meta);
+    if (ns == proxy.ns && s.workload_selector) {
+      if (selects(s.workload_selector->match_labels, proxy.labels)) return &s;
+    } else if (ns == proxy.ns && !ns_wide) {
+      ns_wide = &s;
+    } else if (ns == kRootNamespace && !s.workload_selector && !root) {
+      root = &s;
     }
-    dr_hosts.add(registry::resolve_host(dr.host, ns), i);
   }
+  return ns_wide ? ns_wide : root;
 }
 
-bool Context::egress_allows(std::string_view ns, std::string_view host) const {
+bool sidecar_egress_allows(const model::Sidecar* sidecar, std::string_view ns, std::string_view host) {
   if (!sidecar || sidecar->egress.empty()) return true;
   const std::string& sidecar_ns = ns_of(sidecar->meta);
   for (const model::IstioEgressListener& l : sidecar->egress) {
@@ -106,10 +79,88 @@ bool Context::egress_allows(std::string_view ns, std::string_view host) const {
   return false;
 }
 
-std::shared_ptr<const RE2> Context::regex(const std::string& pattern) {
-  auto [it, inserted] = regexes.try_emplace(pattern);
+std::shared_ptr<const Scope> Scope::build(const model::ConfigSet& config, const registry::Registry& registry,
+                                          const pc::ProxyIdentity& proxy) {
+  auto scope = std::make_shared<Scope>();
+  scope->gateway = proxy.type == pc::ProxyIdentity::Type::kGateway;
+  if (!scope->gateway) scope->sidecar = find_sidecar(config, proxy);
+  for (const registry::Service& s : registry.services()) {
+    if (exported_to(s.export_to, s.ns, proxy.ns) && sidecar_egress_allows(scope->sidecar, s.ns, s.hostname))
+      scope->services.push_back(&s);
+  }
+  std::stable_sort(scope->services.begin(), scope->services.end(),
+                   [](const auto* a, const auto* b) { return a->hostname < b->hostname; });
+  for (size_t i = 0; i < config.virtual_services.size(); ++i) {
+    const model::VirtualService& vs = config.virtual_services[i];
+    const std::string& ns = ns_of(vs.meta);
+    scope->vs_by_name.emplace(ns + "/" + vs.meta.name, i);
+    if (!exported_to(vs.export_to, ns, proxy.ns)) continue;
+    for (const std::string& h : vs.hosts) scope->vs_hosts.add(registry::resolve_host(h, ns), i);
+  }
+  for (size_t i = 0; i < config.destination_rules.size(); ++i) {
+    const model::DestinationRule& dr = config.destination_rules[i];
+    const std::string& ns = ns_of(dr.meta);
+    if (!exported_to(dr.export_to, ns, proxy.ns)) continue;
+    if (dr.workload_selector &&
+        (ns != proxy.ns || !selects(dr.workload_selector->match_labels, proxy.labels))) {
+      continue;
+    }
+    scope->dr_hosts.add(registry::resolve_host(dr.host, ns), i);
+  }
+  return scope;
+}
+
+bool labels_matter(const model::ConfigSet& config) {
+  for (const model::DestinationRule& dr : config.destination_rules) {
+    if (dr.workload_selector) return true;
+  }
+  for (const model::VirtualService& vs : config.virtual_services) {
+    for (const model::HTTPRoute& http : vs.http) {
+      for (const model::HTTPMatchRequest& m : http.match) {
+        if (!m.source_labels.empty()) return true;
+      }
+    }
+  }
+  return false;
+}
+
+std::string scope_key(const model::ConfigSet& config, const pc::ProxyIdentity& proxy, bool labels_matter) {
+  const bool gateway = proxy.type == pc::ProxyIdentity::Type::kGateway;
+  std::string key = gateway ? "gateway" : "sidecar";
+  key += '\0';
+  key += proxy.ns;
+  key += '\0';
+  const model::Sidecar* sidecar = gateway ? nullptr : find_sidecar(config, proxy);
+  key += sidecar ? std::to_string(sidecar - config.sidecars.data()) : "-";
+  if (gateway || labels_matter) {
+    for (const auto& [k, v] : proxy.labels) key.append(1, '\0').append(k).append(1, '=').append(v);
+  }
+  return key;
+}
+
+std::shared_ptr<const RE2> RegexCache::get(const std::string& pattern) {
+  std::lock_guard lock(mu_);
+  auto [it, inserted] = regexes_.try_emplace(pattern);
   if (inserted) it->second = std::make_shared<const RE2>(pattern, RE2::Quiet);
   return it->second;
+}
+
+Context::Context(const model::ConfigSet& c, const registry::Registry& r, const pc::ProxyIdentity& p,
+                 std::shared_ptr<const Scope> s, RegexCache& regexes)
+    : config(c),
+      registry(r),
+      proxy(p),
+      scope(std::move(s)),
+      gateway(scope->gateway),
+      sidecar(scope->sidecar),
+      services(scope->services),
+      vs_hosts(scope->vs_hosts),
+      dr_hosts(scope->dr_hosts),
+      vs_by_name(scope->vs_by_name),
+      regexes_(regexes) {}
+
+bool Context::egress_allows(std::string_view ns, std::string_view host) const {
+  return sidecar_egress_allows(sidecar, ns, host);
 }
 
 model::OutboundTrafficPolicy::Mode Context::outbound_mode() const {

@@ -1,6 +1,7 @@
 // Translation: (config, registry, proxy identity) -> the ProxyConfig of that proxy,
-// with Istio's semantics. A pure function: the same inputs give the same output,
-// and nothing is cached between calls. Builders, one per output kind:
+// with Istio's semantics. A pure function: the same inputs give the same output.
+// SharedTranslation gives the same output for many proxies of one config
+// generation, sharing what their scopes have in common. Builders, one per output kind:
 // route_tables.cc (+ routes.cc for one VirtualService's routes), clusters.cc,
 // listeners.cc; scope.cc decides what the proxy may see (exportTo, Sidecar).
 #pragma once
@@ -17,6 +18,29 @@ namespace mesh::translate {
 std::shared_ptr<const pc::ProxyConfig> translate(const model::ConfigSet& config,
                                                  const registry::Registry& registry,
                                                  const pc::ProxyIdentity& proxy);
+
+// Translation for the many proxies of one (config, registry) generation, each
+// result equal to translate()'s. Proxies whose inputs are the same (type,
+// namespace, applicable Sidecar, and labels when the config makes labels
+// matter) share one scope: its indexes and its route tables are built once and
+// every such config points at the same immutable route table list. Listeners
+// and clusters are built per proxy (endpoint lists are shared by the registry).
+// The config and registry must outlive this object and not change: a new
+// generation gets a new SharedTranslation. translate() is thread-safe.
+class SharedTranslation {
+ public:
+  SharedTranslation(const model::ConfigSet& config, const registry::Registry& registry);
+  ~SharedTranslation();
+  SharedTranslation(const SharedTranslation&) = delete;
+  SharedTranslation& operator=(const SharedTranslation&) = delete;
+
+  std::shared_ptr<const pc::ProxyConfig> translate(const pc::ProxyIdentity& proxy);
+  size_t scope_count() const;  // distinct scopes seen so far
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 // Every field of a ProxyConfig as JSON text (indent < 0: compact) or YAML, for
 // `mesh routes -o json|yaml` and golden tests. Keys keep a fixed order.

@@ -156,8 +156,7 @@ std::shared_ptr<pc::ProxyConfig> decode_config_node(const Json& node, std::strin
   in.get_enum(node, "outboundPolicy", kOutboundModes, config->outbound_policy);
   each(in, node, "listeners", [&](const Json& l) { config->listeners.push_back(read_listener(in, l)); });
   each(in, node, "routeTables", [&](const Json& t) {
-    config->route_tables.emplace_back();
-    read_route_table(in, t, config->route_tables.back());
+    read_route_table(in, t, config->route_tables.emplace_back());
   });
   each(in, node, "clusters", [&](const Json& c) { config->clusters.push_back(read_cluster(in, c)); });
   if (!in.ok()) {

@@ -53,7 +53,7 @@ class ClusterFixture {
   void reconfigure(const std::function<void(pc::ProxyConfig&)>& change) {
     auto next = std::make_shared<pc::ProxyConfig>(*config);
     change(*next);
-    for (auto& t : next->route_tables) t.index();
+    for (auto& t : next->route_tables.mutable_list()) t.index();
     proxy->proxy().update_config(next);
     config = next;
   }

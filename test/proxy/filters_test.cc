@@ -15,9 +15,9 @@ namespace {
 // default_config plus `routes`, tried before its catch-all "/" route.
 std::shared_ptr<pc::ProxyConfig> with_routes(uint16_t upstream_port, std::vector<pc::Route> routes) {
   auto cfg = default_config(upstream_port);
-  auto& vh = cfg->route_tables[0].virtual_hosts[0];
+  auto& vh = cfg->route_tables.mutable_at(0).virtual_hosts[0];
   vh.routes.insert(vh.routes.begin(), routes.begin(), routes.end());
-  cfg->route_tables[0].index();
+  cfg->route_tables.mutable_at(0).index();
   return cfg;
 }
 

@@ -161,8 +161,8 @@ TEST_CASE("a new config is picked up between requests on a live connection") {
   c.send(get("/before"));
   CHECK(c.read().body == "/before");
   auto cfg = default_config(f.upstream.port());
-  cfg->route_tables[0].virtual_hosts[0].routes.insert(
-      cfg->route_tables[0].virtual_hosts[0].routes.begin(), [] {
+  cfg->route_tables.mutable_at(0).virtual_hosts[0].routes.insert(
+      cfg->route_tables.mutable_at(0).virtual_hosts[0].routes.begin(), [] {
         mesh::pc::Route r;
         r.name = "all-direct";
         r.action = mesh::pc::DirectResponseAction{201, "new config"};

@@ -19,13 +19,13 @@ namespace {
 std::shared_ptr<pc::ProxyConfig> mirror_config(uint16_t main_port, uint16_t mirror_port, double percent,
                                                bool second_mirror_dead = false) {
   auto cfg = default_config(main_port);
-  auto& vh = cfg->route_tables[0].virtual_hosts[0];
+  auto& vh = cfg->route_tables.mutable_at(0).virtual_hosts[0];
   pc::Route r = forward_route("mirrored", "up", uri_prefix("/"));
   auto& fwd = std::get<pc::ForwardAction>(r.action);
   fwd.mirrors.push_back(pc::MirrorPolicy{"mirror", "mirror.example", percent});
   if (second_mirror_dead) fwd.mirrors.push_back(pc::MirrorPolicy{"dead", "dead.example", 100});
   vh.routes.insert(vh.routes.begin(), r);
-  cfg->route_tables[0].index();
+  cfg->route_tables.mutable_at(0).index();
   cfg->clusters.push_back(cluster("mirror", {mirror_port}));
   return cfg;
 }
