@@ -72,32 +72,46 @@ bool is_endpoint(const model::ConfigSet& config, const xds::Hello& hello) {
     if (same_ns(s.meta) && !s.selector.empty() && registry::selects(s.selector, hello.labels)) return true;
   }
   for (const model::ServiceEntry& se : config.service_entries) {
-    if (same_ns(se.meta) && se.workload_selector && registry::selects(se.workload_selector->match_labels, hello.labels))
+    if (same_ns(se.meta) && se.workload_selector &&
+        registry::selects(se.workload_selector->match_labels, hello.labels))
       return true;
   }
   return false;
 }
 
-std::string config_json(const model::ConfigSet& config, const registry::Registry& registry,
-                        const ProxyRecord& proxy) {
-  auto translated = translate::translate(config, registry, identity_of(proxy.hello));
+std::string config_json(translate::SharedTranslation& translation, const ProxyRecord& proxy) {
+  auto translated = translation.translate(identity_of(proxy.hello));
   // The dump starts with the version; everything after the first comma is the content.
   const std::string json = xds::encode_config(*translated);
   return "{\"version\":" + std::to_string(proxy.sent_version) + json.substr(json.find(','));
 }
 
-std::optional<Snapshot> plan_push(const model::ConfigSet& config, const registry::Registry& registry,
-                                  ProxyRecord& proxy, uint64_t version, uint64_t now_ms) {
+std::string config_json(const model::ConfigSet& config, const registry::Registry& registry,
+                        const ProxyRecord& proxy) {
+  translate::SharedTranslation translation(config, registry);
+  return config_json(translation, proxy);
+}
+
+std::optional<Snapshot> plan_push(translate::SharedTranslation& translation, ProxyRecord& proxy,
+                                  uint64_t version, uint64_t now_ms) {
   proxy.dirty = false;
-  const std::string json = config_json(config, registry, proxy);
-  const uint64_t hash = xds::fnv1a(std::string_view(json).substr(json.find(',')));
+  const std::string json = xds::encode_config(*translation.translate(identity_of(proxy.hello)));
+  const std::string_view content = std::string_view(json).substr(json.find(','));
+  const uint64_t hash = xds::fnv1a(content);
   if (proxy.sent_version != 0 && hash == proxy.sent_hash) return std::nullopt;
-  Snapshot snap{version, xds::encode_snapshot(version, "{\"version\":" + std::to_string(version) +
-                                                          json.substr(json.find(',')))};
+  std::string versioned = "{\"version\":" + std::to_string(version);
+  versioned.append(content);
+  Snapshot snap{version, xds::encode_snapshot(version, versioned)};
   proxy.sent_version = version;
   proxy.sent_hash = hash;
   proxy.sent_at_ms = now_ms;
   return snap;
+}
+
+std::optional<Snapshot> plan_push(const model::ConfigSet& config, const registry::Registry& registry,
+                                  ProxyRecord& proxy, uint64_t version, uint64_t now_ms) {
+  translate::SharedTranslation translation(config, registry);
+  return plan_push(translation, proxy, version, now_ms);
 }
 
 }  // namespace mesh::control

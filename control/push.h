@@ -11,6 +11,7 @@
 
 #include "core/model/config_set.h"
 #include "core/registry/registry.h"
+#include "core/translate/translate.h"
 #include "core/xds/messages.h"
 
 namespace mesh::control {
@@ -51,11 +52,16 @@ struct Snapshot {
 
 // The proxy's config as JSON with the version it was last sent. Translation is a
 // pure function, so this equals what was sent unless a push is pending.
+std::string config_json(translate::SharedTranslation& translation, const ProxyRecord& proxy);
 std::string config_json(const model::ConfigSet& config, const registry::Registry& registry,
                         const ProxyRecord& proxy);
 
 // Translates for `proxy`; returns the snapshot to send when its config differs
-// from what it last got (and records it as sent), nullopt otherwise.
+// from what it last got (and records it as sent), nullopt otherwise. A push to
+// many proxies passes one SharedTranslation of the current generation, so
+// proxies with the same scope share their route tables.
+std::optional<Snapshot> plan_push(translate::SharedTranslation& translation, ProxyRecord& proxy,
+                                  uint64_t version, uint64_t now_ms);
 std::optional<Snapshot> plan_push(const model::ConfigSet& config, const registry::Registry& registry,
                                   ProxyRecord& proxy, uint64_t version, uint64_t now_ms);
 

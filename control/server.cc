@@ -187,22 +187,22 @@ void Server::push_all() {
   rebuild();
   ++version_;
   size_t sent = 0;
-  for (auto& [stream, record] : proxies_) {
-    if (!record.dirty) continue;  // nothing it depends on changed
-    const uint64_t before = record.sent_version;
-    push_to(*stream, record);
-    sent += record.sent_version != before;
+  {
+    // One generation: proxies with the same scope share translation work and
+    // memory. It lives for this push only, so its memory goes back below.
+    translate::SharedTranslation translation(config_, registry_);
+    for (auto& [stream, record] : proxies_) {
+      if (!record.dirty) continue;  // nothing it depends on changed
+      std::optional<Snapshot> snap = plan_push(translation, record, version_, now_ms());
+      if (snap) stream->send(snap->payload);
+      sent += snap.has_value();
+    }
   }
   malloc_trim(0);  // translations are transient: give their memory back
   if (sent) {
     std::fprintf(stderr, "mesh control: version %llu pushed to %zu of %zu proxies\n",
                  static_cast<unsigned long long>(version_), sent, proxies_.size());
   }
-}
-
-void Server::push_to(xds::Stream& stream, ProxyRecord& record) {
-  std::optional<Snapshot> snap = plan_push(config_, registry_, record, version_, now_ms());
-  if (snap) stream.send(snap->payload);
 }
 
 void Server::on_text(xds::Stream& stream, std::string_view bytes) {

@@ -56,7 +56,6 @@ class Server final : xds::StreamHandler, ConfigSource {
   void mark_all_dirty();
   void rebuild();
   void push_all();
-  void push_to(xds::Stream& stream, ProxyRecord& record);
   void handle_hello(xds::Stream& stream, const xds::Hello& hello);
   std::string debug_reply(std::string_view target, int& status);
   void write_ready_file();
