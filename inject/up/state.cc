@@ -20,7 +20,8 @@ std::string to_json(const MeshState& s) {
   Json pods = Json::array();
   for (const PodStatus& p : s.pods) {
     pods.push_back({{"name", p.name}, {"namespace", p.ns}, {"ip", p.ip}, {"deployment", p.deployment},
-                    {"phase", p.phase}, {"ready", p.ready}, {"restarts", p.restarts}, {"sidecar", p.sidecar}});
+                    {"phase", p.phase}, {"ready", p.ready}, {"restarts", p.restarts}, {"sidecar", p.sidecar},
+                    {"netns", p.netns}});
   }
   Json gateway = Json::object();
   for (const auto& [port, address] : s.gateway) gateway[std::to_string(port)] = address;
@@ -52,6 +53,7 @@ bool from_json(const std::string& text, MeshState& s) {
     pod.ready = p.value("ready", false);
     pod.restarts = p.value("restarts", 0);
     pod.sidecar = p.value("sidecar", true);
+    pod.netns = p.value("netns", "");
     s.pods.push_back(pod);
   }
   return true;

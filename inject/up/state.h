@@ -26,6 +26,7 @@ struct Paths {
 
 struct PodStatus {
   std::string name, ns, ip, deployment, phase;  // phase: Pending, Running, CrashLoopBackOff, Terminating
+  std::string netns;                             // for `ip netns exec` when debugging
   bool ready = false;
   int restarts = 0;
   bool sidecar = true;

@@ -113,6 +113,7 @@ bool Supervisor::create_pod(const PodTemplatePlan& t, std::string& error) {
   pod.status.ip = allocate_ip();
   pod.status.phase = "Pending";
   pod.net_id = "p" + std::to_string(next_pod_id_++);
+  pod.status.netns = podnet::netns_name(network_->run_id(), pod.net_id);
   pod.hash = t.hash;
   pod.readiness = t.readiness;
   pod.spec = t;

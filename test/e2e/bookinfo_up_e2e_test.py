@@ -188,6 +188,48 @@ def control_plane_killed(client):
     expect(True, "the control plane restarted and every proxy resynced")
 
 
+def wait_pods(what, ok, seconds=60):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        pods = state()["pods"]
+        if ok(pods):
+            return pods
+        time.sleep(0.1)  # polling period of a deadline wait
+    raise Failure(f"{what}: not within {seconds} s: {state()['pods']}")
+
+
+def app_pids(pod):
+    """The application's processes in a pod: those not running as the proxy's uid 1337."""
+    pids = subprocess.run(["ip", "netns", "pids", pod["netns"]], capture_output=True, text=True).stdout.split()
+    return [int(p) for p in pids if os.stat(f"/proc/{p}").st_uid == 0]
+
+
+def check_restart_and_scale(client):
+    details = next(p for p in state()["pods"] if p["deployment"] == "default/details-v1")
+    for pid in app_pids(details):
+        os.kill(pid, 9)  # the app mesh up started for this pod, found by its namespace
+    wait_pods("the killed app restarted", lambda pods: any(
+        p["name"] == details["name"] and p["restarts"] >= 1 and p["ready"] for p in pods))
+    expect(True, "a crashed app is restarted and its pod is ready again")
+    with open(os.path.join(SAMPLES, "bookinfo.yaml")) as f:
+        manifest = f.read()
+    scaled = manifest.replace("name: details-v1\n  labels:\n    app: details\n    version: v1\nspec:\n  replicas: 1",
+                              "name: details-v1\n  labels:\n    app: details\n    version: v1\nspec:\n  replicas: 2")
+    expect(scaled != manifest, "the test scales details-v1 in a copy of the manifest")
+    # From stdin, mesh.local/run commands run in the working directory, as with a file in it.
+    r = subprocess.run([MESH, "apply", "-f", "-", "-p", PROFILE], input=scaled, capture_output=True, text=True,
+                       timeout=60, cwd=SAMPLES)
+    expect(r.returncode == 0 and "deployment.apps/details-v1 configured" in r.stdout and
+           "deployment.apps/reviews-v1 unchanged" in r.stdout,
+           "mesh apply -f - of a scaled Deployment: it is configured, the others unchanged")
+    wait_pods("two details pods", lambda pods: sum(
+        p["deployment"] == "default/details-v1" and p["ready"] for p in pods) == 2 and len(pods) == 7)
+    expect(client.get("/productpage")[0] == 200, "a second details pod joins the mesh")
+    mesh("apply", "-f", os.path.join(SAMPLES, "bookinfo.yaml"))
+    wait_pods("back to one details pod", lambda pods: len(pods) == 6)
+    expect(True, "scaling back down removes a pod")
+
+
 def check_clean(run):
     netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     expect(f"meshpn-{run}-" not in netns, "mesh down left no network namespace")
@@ -218,7 +260,9 @@ def main():
         pods = mesh("get", "pods").stdout
         expect(pods.count("2/2") == 6 and "productpage-v1-" in pods, "mesh get pods lists them, 2/2 ready")
         expect("9080/TCP" in mesh("get", "svc").stdout, "mesh get services shows the Services")
-        tutorial(Client("http://" + s["gateway"]["8080"]))
+        client = Client("http://" + s["gateway"]["8080"])
+        tutorial(client)
+        check_restart_and_scale(client)
         expect("GET /productpage" in mesh("logs", "productpage-v1").stdout or
                "/productpage" in mesh("logs", "productpage-v1").stdout, "mesh logs prints the app's log")
     except (Failure, subprocess.TimeoutExpired, OSError) as e:
