@@ -5,8 +5,8 @@
 #include <set>
 #include <sstream>
 
+#include "core/model/hash.h"
 #include "core/model/load.h"
-#include "core/xds/config_codec.h"
 
 namespace mesh::control {
 namespace {
@@ -53,7 +53,7 @@ static void drop_raw_yaml(model::ConfigSet& set) {
 
 bool ConfigDir::load_file(const std::string& path, const std::string& content, std::vector<std::string>& messages) {
   File& f = files_[path];
-  const uint64_t hash = xds::fnv1a(content);
+  const uint64_t hash = model::fnv1a(content);
   if (f.seen && f.content_hash == hash) return false;
   f.seen = true;
   f.content_hash = hash;

@@ -1,5 +1,6 @@
 #include "control/push.h"
 
+#include "core/model/hash.h"
 #include "core/translate/translate.h"
 #include "core/xds/config_codec.h"
 
@@ -97,7 +98,7 @@ std::optional<Snapshot> plan_push(translate::SharedTranslation& translation, Pro
   proxy.dirty = false;
   const std::string json = xds::encode_config(*translation.translate(identity_of(proxy.hello)));
   const std::string_view content = std::string_view(json).substr(json.find(','));
-  const uint64_t hash = xds::fnv1a(content);
+  const uint64_t hash = model::fnv1a(content);
   if (proxy.sent_version != 0 && hash == proxy.sent_hash) return std::nullopt;
   std::string versioned = "{\"version\":" + std::to_string(version);
   versioned.append(content);

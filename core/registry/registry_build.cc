@@ -5,6 +5,7 @@
 #include <set>
 #include <unordered_set>
 
+#include "core/model/hash.h"
 #include "core/registry/registry.h"
 
 namespace mesh::registry {
@@ -20,12 +21,6 @@ std::string ipv4(uint32_t base, uint32_t offset) {
 constexpr uint32_t kPodBase = (10u << 24) | (244u << 16);  // 10.244.0.0/16
 constexpr uint32_t kVipBase = (10u << 24) | (96u << 16);   // 10.96.0.0/16
 constexpr uint32_t kBlockSize = 65534;                     // usable offsets 1..65534
-
-uint64_t fnv1a(std::string_view s) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-  return h;
-}
 
 int32_t replicas_of(const model::Workload& w) {
   const std::string& kind = w.meta.kind;
@@ -271,7 +266,7 @@ class RegistryBuilder {
     }
     std::sort(need.begin(), need.end(), [](auto* a, auto* b) { return a->hostname < b->hostname; });
     for (Service* s : need) {
-      uint32_t offset = static_cast<uint32_t>(fnv1a(s->hostname) % kBlockSize);
+      uint32_t offset = static_cast<uint32_t>(model::fnv1a(s->hostname) % kBlockSize);
       for (uint32_t tries = 0; tries < kBlockSize; ++tries, offset = (offset + 1) % kBlockSize) {
         std::string ip = ipv4(kVipBase, offset + 1);
         if (used_ips_.insert(ip).second) {

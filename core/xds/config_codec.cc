@@ -2,6 +2,8 @@
 // inverse, field by field (clusters and listeners here, routes in codec_routes.cc).
 #include "core/xds/config_codec.h"
 
+#include "core/model/hash.h"
+
 #include "core/translate/translate.h"
 #include "core/xds/codec_internal.h"
 
@@ -175,20 +177,11 @@ std::shared_ptr<pc::ProxyConfig> decode_config(std::string_view json, std::strin
   return decode_config_node(node, error);
 }
 
-uint64_t fnv1a(std::string_view bytes) {
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : bytes) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-
 uint64_t content_hash(const pc::ProxyConfig& config) {
   // The version is the first key of the dump; hash what follows it.
   std::string text = encode_config(config);
   size_t comma = text.find(',');
-  return fnv1a(comma == std::string::npos ? std::string_view(text) : std::string_view(text).substr(comma));
+  return model::fnv1a(comma == std::string::npos ? std::string_view(text) : std::string_view(text).substr(comma));
 }
 
 }  // namespace mesh::xds

@@ -23,6 +23,5 @@ std::shared_ptr<pc::ProxyConfig> decode_config_node(const Json& node, std::strin
 // A stable hash of everything in the config except its version: equal hashes
 // mean the proxy would behave the same, so the control plane need not push.
 uint64_t content_hash(const pc::ProxyConfig& config);
-uint64_t fnv1a(std::string_view bytes);
 
 }  // namespace mesh::xds

@@ -6,6 +6,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "core/model/hash.h"
 #include "core/registry/registry.h"
 
 namespace mesh::up {
@@ -29,8 +30,7 @@ std::string scalar(const YAML::Node& n) {
 std::string template_hash(const YAML::Node& tmpl) {
   YAML::Emitter out;
   out << tmpl;
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : std::string(out.c_str())) h = (h ^ c) * 1099511628211ull;
+  const uint64_t h = model::fnv1a(out.c_str());
   char text[17];
   std::snprintf(text, sizeof text, "%010llx", static_cast<unsigned long long>(h & 0xffffffffffull));
   return text;
