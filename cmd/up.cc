@@ -16,6 +16,7 @@
 
 #include "cmd/commands.h"
 #include "cmd/up_common.h"
+#include "core/model/decode.h"
 #include "inject/podnet/podnet.h"
 #include "inject/up/stage.h"
 #include "inject/up/supervisor.h"
@@ -72,8 +73,8 @@ std::string not_ready_reason(const up::MeshState& s) {
 }
 
 // The parent of `mesh up -d`: waits until the supervisor says ready, fails, or the time is up.
-int wait_until_ready(const UpCommandOptions& o, const up::Paths& paths, pid_t child, double timeout_s) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(int64_t(timeout_s * 1000));
+int wait_until_ready(const UpCommandOptions& o, const up::Paths& paths, pid_t child, model::Duration timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   up::MeshState s;
   while (std::chrono::steady_clock::now() < deadline) {
     s = up::MeshState{};
@@ -125,8 +126,8 @@ pid_t start_background(const UpCommandOptions& o, const up::Paths& paths) {
 }
 
 int run_up(const UpCommandOptions& o) {
-  double timeout_s = 0;
-  if (!parse_seconds(o.timeout, timeout_s)) {
+  model::Duration timeout{};
+  if (!model::parse_duration(o.timeout, timeout)) {
     std::fprintf(stderr, "mesh up: --timeout wants a duration like 120s or 2m, got '%s'\n", o.timeout.c_str());
     return 2;
   }
@@ -146,7 +147,7 @@ int run_up(const UpCommandOptions& o) {
     std::fprintf(stderr, "mesh up: fork: %s\n", std::strerror(errno));
     return 1;
   }
-  return wait_until_ready(o, paths, child, timeout_s);
+  return wait_until_ready(o, paths, child, timeout);
 }
 
 int run_down(const std::string& profile) {

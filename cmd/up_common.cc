@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "core/model/decode.h"
 #include "inject/iptables_apply.h"
 #include "inject/podnet/podnet.h"
 
@@ -33,16 +34,6 @@ bool load_objects(const char* who, const std::vector<std::string>& files, std::v
     return false;
   }
   return true;
-}
-
-bool parse_seconds(const std::string& text, double& seconds) {
-  char* end = nullptr;
-  const double n = std::strtod(text.c_str(), &end);
-  if (end == text.c_str() || n < 0) return false;
-  const std::string unit(end);
-  const double scale = unit.empty() || unit == "s" ? 1 : unit == "ms" ? 0.001 : unit == "m" ? 60 : unit == "h" ? 3600 : -1;
-  seconds = n * scale;
-  return scale > 0;
 }
 
 bool require_net_admin(const char* who) {

@@ -13,9 +13,6 @@ namespace mesh::cmd {
 // `mesh validate` does; false when any is an error.
 bool load_objects(const char* who, const std::vector<std::string>& files, std::vector<up::StagedObject>& out);
 
-// "120s", "2m", "500ms", "1h" or a plain number of seconds.
-bool parse_seconds(const std::string& text, double& seconds);
-
 // True with CAP_NET_ADMIN; otherwise prints why the command needs it.
 bool require_net_admin(const char* who);
 
