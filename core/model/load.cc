@@ -247,15 +247,17 @@ void load_text(std::string_view text, const std::string& file_name, const LoadOp
   Loader(options, out, diags).load_text(text, file_name);
 }
 
-void load_paths(const std::vector<std::string>& paths, const LoadOptions& options, ConfigSet& out,
-                Diagnostics& diags) {
-  Loader loader(options, out, diags);
+namespace {
+
+// Calls `each(name, text)` for every input, in order.
+template <class Each>
+void for_each_input(const std::vector<std::string>& paths, Diagnostics& diags, Each each) {
   for (const std::string& path : paths) {
     std::string text;
     if (path == "-") {
       std::ostringstream buf;
       buf << std::cin.rdbuf();
-      loader.load_text(buf.str(), "<stdin>");
+      each("<stdin>", buf.str());
       continue;
     }
     std::error_code ec;
@@ -268,7 +270,7 @@ void load_paths(const std::vector<std::string>& paths, const LoadOptions& option
       if (ec) file_error(diags, path, "cannot read directory: " + ec.message());
       std::sort(files.begin(), files.end());
       for (const std::string& f : files) {
-        if (read_file(f, text)) loader.load_text(text, f);
+        if (read_file(f, text)) each(f, text);
         else file_error(diags, f, "cannot read file");
       }
       continue;
@@ -276,11 +278,26 @@ void load_paths(const std::vector<std::string>& paths, const LoadOptions& option
     if (!fs::exists(path, ec)) {
       file_error(diags, path, "no such file or directory");
     } else if (read_file(path, text)) {
-      loader.load_text(text, path);
+      each(path, text);
     } else {
       file_error(diags, path, "cannot read file");
     }
   }
+}
+
+}  // namespace
+
+void read_paths(const std::vector<std::string>& paths, std::vector<SourceText>& out, Diagnostics& diags) {
+  for_each_input(paths, diags, [&](const std::string& name, const std::string& text) {
+    out.push_back(SourceText{name, text});
+  });
+}
+
+// One file at a time: a directory of large files is never all in memory.
+void load_paths(const std::vector<std::string>& paths, const LoadOptions& options, ConfigSet& out,
+                Diagnostics& diags) {
+  Loader loader(options, out, diags);
+  for_each_input(paths, diags, [&](const std::string& name, const std::string& text) { loader.load_text(text, name); });
 }
 
 }  // namespace mesh::model

@@ -19,6 +19,17 @@ struct LoadOptions {
   size_t max_file_bytes = 64u << 20;
 };
 
+// One input as read: its name in messages ("<stdin>" for "-") and its text.
+struct SourceText {
+  std::string name;
+  std::string text;
+};
+
+// Reads paths in order the way load_paths() does (files; directories
+// recursively, *.yaml|*.yml|*.json in sorted order; "-" for stdin) without
+// decoding them. Unreadable paths are errors in `diags`.
+void read_paths(const std::vector<std::string>& paths, std::vector<SourceText>& out, Diagnostics& diags);
+
 // Loads paths in order. Unreadable paths are errors in `diags`.
 void load_paths(const std::vector<std::string>& paths, const LoadOptions& options, ConfigSet& out,
                 Diagnostics& diags);

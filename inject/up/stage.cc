@@ -7,9 +7,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
 #include <iterator>
-#include <sstream>
 
 #include "core/model/load.h"
 #include "inject/yaml_emit.h"
@@ -22,43 +20,6 @@ namespace {
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
   return s;
-}
-
-bool config_file(const fs::path& p) {
-  const std::string ext = p.extension().string();
-  return ext == ".yaml" || ext == ".yml" || ext == ".json";
-}
-
-bool read_file(const fs::path& path, std::vector<InputFile>& out, std::string& error) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) {
-    error = path.string() + ": cannot read";
-    return false;
-  }
-  std::ostringstream text;
-  text << f.rdbuf();
-  std::error_code ec;
-  fs::path abs = fs::absolute(path, ec);
-  out.push_back({path.string(), text.str(), abs.parent_path().string()});
-  return true;
-}
-
-bool read_directory(const fs::path& dir, std::vector<InputFile>& out, std::string& error) {
-  std::vector<fs::path> files;
-  std::error_code ec;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::recursive_directory_iterator();
-       it.increment(ec)) {
-    if (it->is_regular_file() && config_file(it->path())) files.push_back(it->path());
-  }
-  if (ec) {
-    error = dir.string() + ": cannot read directory: " + ec.message();
-    return false;
-  }
-  std::sort(files.begin(), files.end());
-  for (const fs::path& f : files) {
-    if (!read_file(f, out, error)) return false;
-  }
-  return true;
 }
 
 std::string scalar(const YAML::Node& node, const char* key) {
@@ -137,21 +98,17 @@ std::string StagedObject::file() const {
 }
 
 bool read_inputs(const std::vector<std::string>& paths, std::vector<InputFile>& out, std::string& error) {
-  for (const std::string& p : paths) {
-    if (p == "-") {
-      std::ostringstream text;
-      text << std::cin.rdbuf();
-      std::error_code ec;
-      out.push_back({"-", text.str(), fs::current_path(ec).string()});
-      continue;
-    }
-    std::error_code ec;
-    if (fs::is_directory(p, ec)) {
-      if (!read_directory(p, out, error)) return false;
-    } else if (!read_file(p, out, error)) {
-      if (!fs::exists(p, ec)) error = p + ": no such file or directory";
-      return false;
-    }
+  std::vector<model::SourceText> sources;
+  model::Diagnostics diags;
+  model::read_paths(paths, sources, diags);
+  for (const auto& d : diags.items()) error += (error.empty() ? "" : "\n") + d.format();
+  if (diags.has_errors()) return false;
+  std::error_code ec;
+  const fs::path cwd = fs::current_path(ec);
+  for (model::SourceText& s : sources) {
+    // Commands from stdin run in the working directory, as for a file there.
+    const fs::path dir = s.name == "<stdin>" ? cwd : fs::absolute(s.name, ec).parent_path();
+    out.push_back({std::move(s.name), std::move(s.text), dir.string()});
   }
   return true;
 }

@@ -16,7 +16,7 @@ namespace mesh::up {
 
 // One input file (or stdin) as read, and where relative commands run from.
 struct InputFile {
-  std::string name;  // as given on the command line ("-" for stdin)
+  std::string name;  // the file as named in messages ("<stdin>" for -)
   std::string text;
   std::string dir;  // absolute directory of the file (stdin: the working directory)
 };
