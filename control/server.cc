@@ -28,7 +28,7 @@ bool Server::start(std::string& error) {
   std::vector<std::string> messages;
   dir_.rescan(messages);
   for (const std::string& m : messages) std::fprintf(stderr, "%s\n", m.c_str());
-  watch_ = std::make_unique<DirWatch>(loop_.get(), options_.debounce_ms, [this] { on_dir_change(); });
+  watch_ = std::make_unique<net::DirWatch>(loop_.get(), options_.debounce_ms, [this] { on_dir_change(); });
   watch_->watch(dir_.directories());
   rebuild();
   std::string host;

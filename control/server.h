@@ -16,7 +16,7 @@
 #include <unordered_map>
 
 #include "control/config_dir.h"
-#include "control/dir_watch.h"
+#include "core/net/dir_watch.h"
 #include "control/push.h"
 #include "core/net/loop.h"
 #include "core/xds/stream.h"
@@ -71,7 +71,7 @@ class Server final : xds::StreamHandler, ConfigSource {
   bool signals_open_ = false;
   uint16_t port_ = 0;
   ConfigDir dir_;
-  std::unique_ptr<DirWatch> watch_;
+  std::unique_ptr<net::DirWatch> watch_;
   std::unordered_map<xds::Stream*, ProxyRecord> proxies_;  // joined (hello received)
   std::unordered_map<xds::Stream*, bool> streams_;         // every open stream
   // Every source's objects, except Deployments & co. (moved to workloads_): in a

@@ -1,11 +1,11 @@
-#include "control/dir_watch.h"
+#include "core/net/dir_watch.h"
 
 #include <cstdio>
 #include <set>
 
 #include "core/net/loop.h"
 
-namespace mesh::control {
+namespace mesh::net {
 namespace {
 
 void free_event(uv_handle_t* h) {
@@ -42,7 +42,7 @@ void DirWatch::watch(const std::vector<std::string>& dirs) {
     h->data = this;
     int rc = uv_fs_event_start(h, &DirWatch::on_event, dir.c_str(), 0);
     if (rc != 0) {
-      std::fprintf(stderr, "mesh control: cannot watch %s: %s\n", dir.c_str(), uv_strerror(rc));
+      std::fprintf(stderr, "mesh: cannot watch %s: %s\n", dir.c_str(), uv_strerror(rc));
       uv_close(reinterpret_cast<uv_handle_t*>(h), free_event);
       continue;
     }
@@ -69,4 +69,4 @@ void DirWatch::close() {
   net::close_handle(reinterpret_cast<uv_handle_t*>(&timer_), nullptr);
 }
 
-}  // namespace mesh::control
+}  // namespace mesh::net

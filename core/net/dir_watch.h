@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-namespace mesh::control {
+namespace mesh::net {
 
 class DirWatch {
  public:
@@ -36,4 +36,4 @@ class DirWatch {
   bool closed_ = false;
 };
 
-}  // namespace mesh::control
+}  // namespace mesh::net

@@ -16,9 +16,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kGateway = "10.244.0.1";
-constexpr const char* kControlIp = "10.244.0.2";
-constexpr const char* kGatewayIp = "10.244.0.3";
+using namespace addresses;
 
 // The binary pods run: a copy under the state directory, since the one the
 // user started may sit where uid 1337 cannot read (e.g. under /root).
@@ -53,13 +51,15 @@ bool Supervisor::start(std::string& error) {
   fs::create_directories(paths_.logs(), ec);
   if (!install_binary(paths_, mesh_, error)) return false;
   podnet::NetworkSpec spec;
-  spec.gateway = kGateway;
+  spec.gateway = kBridge;
   spec.owner = getpid();
   network_ = podnet::PodNetwork::create(spec, runner_, error);
   if (!network_) return false;
   state_.supervisor = getpid();
   state_.run_id = network_->run_id();
   if (!start_infra(error)) return false;
+  // `mesh apply` writes here; the control plane watches the same files.
+  watch_ = std::make_unique<net::DirWatch>(loop_.get(), 100, [this] { reload_config(); });
   reload_config();
   return true;
 }
@@ -73,14 +73,14 @@ bool Supervisor::start_infra(std::string& error) {
   control_.log_name = "istiod";
   control_.pod = "istiod";
   control_.spec.argv = {mesh_, "control", "--config-dir", paths_.config(), "--listen",
-                        std::string("0.0.0.0:15010")};
+                        "0.0.0.0:" + std::to_string(kControlPort)};
   control_.spec.env = {{"POD_NAME", "istiod"}, {"POD_NAMESPACE", "istio-system"}};
   gateway_.log_name = "istio-ingressgateway";
   gateway_.pod = "gateway";
   gateway_.wanted = false;
   maybe_start(control_, 0);
   uint16_t port = options_.ephemeral_ports ? 0 : options_.control_port;
-  if (!listen_host(port, kControlIp, 15010, error)) return false;
+  if (!listen_host(port, kControlIp, kControlPort, error)) return false;
   return true;
 }
 
@@ -101,7 +101,7 @@ bool Supervisor::listen_host(uint16_t port, const std::string& pod_ip, uint16_t 
     return false;
   }
   const std::string address = "127.0.0.1:" + std::to_string(forward->port());
-  if (pod_port == 15010 && pod_ip == kControlIp) {
+  if (pod_port == kControlPort && pod_ip == kControlIp) {
     state_.control = address;
     control_forward_ = std::move(forward);
   } else {
@@ -136,7 +136,6 @@ void Supervisor::tick() {
   const uint64_t now = uv_now(loop_.get());
   for (Proc* p : all_procs()) reap(*p, now);
   if (stopping_) return finish_shutdown();
-  if (config_signature() != signature_) reload_config();
   for (Proc* p : all_procs()) maybe_start(*p, now);
   sweep_pods(now);
   update_status();
@@ -171,6 +170,7 @@ void Supervisor::finish_shutdown() {
   close(reinterpret_cast<uv_handle_t*>(&tick_));
   close(reinterpret_cast<uv_handle_t*>(&sigterm_));
   close(reinterpret_cast<uv_handle_t*>(&sigint_));
+  if (watch_) watch_->close();
   network_.reset();  // kills leftovers, deletes namespaces, bridge, veths
   if (!state_.error.empty()) {
     state_.pods.clear();

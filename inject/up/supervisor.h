@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "core/net/dir_watch.h"
 #include "core/net/loop.h"
 #include "core/net/relay.h"
 #include "inject/podnet/podnet.h"
@@ -26,6 +27,17 @@
 #include "inject/up/state.h"
 
 namespace mesh::up {
+
+// The local pod network's fixed addresses: the bridge, the control plane pod
+// and the gateway pod; application pods get .10 and up.
+namespace addresses {
+constexpr const char* kBridge = "10.244.0.1";
+constexpr const char* kControlIp = "10.244.0.2";
+constexpr uint16_t kControlPort = 15010;  // istiod's plain port
+constexpr const char* kControl = "10.244.0.2:15010";
+constexpr const char* kGatewayIp = "10.244.0.3";
+constexpr const char* kPodSubnet = "10.244.0.";
+}  // namespace addresses
 
 struct UpOptions {
   std::string profile = "default";
@@ -87,7 +99,7 @@ class Supervisor {
   void sweep_pods(uint64_t now);
   void set_gateway_ports(const std::vector<uint32_t>& ports);
   std::string allocate_ip();
-  std::string config_signature() const;
+  std::vector<std::string> config_dirs() const;
 
   // Status (supervisor_status.cc).
   void update_status();
@@ -96,6 +108,7 @@ class Supervisor {
 
   UpOptions options_;
   Paths paths_;
+  std::unique_ptr<net::DirWatch> watch_;  // before loop_: its handles close with the loop
   net::Loop loop_;
   uv_timer_t tick_{};
   uv_signal_t sigterm_{}, sigint_{};
@@ -104,7 +117,6 @@ class Supervisor {
   Prober prober_;
   std::string mesh_;  // the binary pods run
   Plan plan_;
-  std::string signature_;
   std::map<std::string, LocalPod> pods_;  // by pod name
   Proc control_, gateway_;
   std::vector<uint32_t> gateway_ports_;

@@ -17,9 +17,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* kControlAddress = "10.244.0.2:15010";
-constexpr const char* kGatewayIp = "10.244.0.3";
-constexpr const char* kSubnet = "10.244.0.";
+using namespace addresses;
 
 std::string random_suffix() {
   static std::mt19937 rng{std::random_device{}()};
@@ -31,7 +29,7 @@ std::string random_suffix() {
 
 std::vector<std::string> sidecar_argv(const std::string& mesh, const PodTemplatePlan& t, const std::string& name,
                                       const std::string& ip) {
-  std::vector<std::string> argv = {mesh, "proxy", "sidecar", "--control", kControlAddress, "--pod-name", name,
+  std::vector<std::string> argv = {mesh, "proxy", "sidecar", "--control", kControl, "--pod-name", name,
                                    "--pod-namespace", t.ns, "--pod-ip", ip, "--service-account",
                                    t.service_account, "--concurrency", "1", "--drain-seconds", "2"};
   for (const auto& [key, value] : t.labels) argv.insert(argv.end(), {"--pod-label", key + "=" + value});
@@ -42,21 +40,23 @@ std::vector<std::string> sidecar_argv(const std::string& mesh, const PodTemplate
 
 }  // namespace
 
-std::string Supervisor::config_signature() const {
-  std::string sig;
+// The config directory and its namespace directories; not _pods, which the
+// supervisor writes itself.
+std::vector<std::string> Supervisor::config_dirs() const {
+  std::vector<std::string> dirs = {paths_.config()};
   std::error_code ec;
   for (auto it = fs::recursive_directory_iterator(paths_.config(), ec); !ec && it != fs::recursive_directory_iterator();
        it.increment(ec)) {
-    if (it->is_directory(ec) && it->path().filename() == "_pods") it.disable_recursion_pending();  // ours
-    if (!it->is_regular_file(ec)) continue;
-    const auto time = fs::last_write_time(it->path(), ec).time_since_epoch().count();
-    sig += it->path().string() + ":" + std::to_string(time) + ":" + std::to_string(it->file_size(ec)) + "\n";
+    if (!it->is_directory(ec)) continue;
+    if (it->path().filename() == "_pods") it.disable_recursion_pending();
+    else dirs.push_back(it->path().string());
   }
-  return sig;
+  return dirs;
 }
 
 void Supervisor::reload_config() {
-  signature_ = config_signature();
+  if (stopping_) return;
+  watch_->watch(config_dirs());  // a new namespace directory is watched from now on
   model::ConfigSet config;
   model::Diagnostics diags;  // broken objects were refused by `mesh apply`; the rest applies
   model::load_paths({paths_.config()}, model::LoadOptions{}, config, diags);
@@ -99,7 +99,7 @@ std::string Supervisor::allocate_ip() {
   std::set<std::string> used;
   for (const auto& [name, pod] : pods_) used.insert(pod.status.ip);
   for (int host = 10; host < 255; ++host) {
-    const std::string ip = kSubnet + std::to_string(host);
+    const std::string ip = kPodSubnet + std::to_string(host);
     if (!used.count(ip)) return ip;
   }
   return "";
@@ -203,7 +203,7 @@ void Supervisor::set_gateway_ports(const std::vector<uint32_t>& ports) {
     return;
   }
   const std::string port = std::to_string(ports.front());
-  gateway_.spec.argv = {mesh_, "proxy", "--control", kControlAddress, "--gateway",
+  gateway_.spec.argv = {mesh_, "proxy", "--control", kControl, "--gateway",
                         "istio-system/istio-ingressgateway", "--pod-name", "istio-ingressgateway",
                         "--pod-namespace", "istio-system", "--pod-ip", kGatewayIp, "--pod-label",
                         "app=istio-ingressgateway", "--pod-label", "istio=ingressgateway", "--listen",

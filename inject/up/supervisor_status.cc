@@ -57,7 +57,7 @@ void Supervisor::publish(LocalPod& pod, bool ready) {
 void Supervisor::update_status() {
   const std::string run = network_->run_id();
   std::vector<ProbeTarget> targets = {
-      {"control", pod_netns(run, "istiod"), "127.0.0.1", 15010, "/ready"},
+      {"control", pod_netns(run, "istiod"), "127.0.0.1", addresses::kControlPort, "/ready"},
       {"gateway", pod_netns(run, "gateway"), "127.0.0.1", 15021, "/healthz/ready"}};
   state_.pods.clear();
   bool all_ready = prober_.ok("control");
