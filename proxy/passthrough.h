@@ -1,14 +1,16 @@
 // A plain TCP relay: the captured client connection on one side, a connection
-// to a chosen address on the other, bytes copied both ways with back-pressure
-// and half-close carried across. Serves Envoy's PassthroughCluster and
-// InboundPassthroughCluster, TCP service listeners and inbound TCP clusters.
+// to a chosen address on the other, bytes carried by a net::TcpPipe (both
+// ways, back-pressure, half-close). Serves Envoy's PassthroughCluster and
+// InboundPassthroughCluster, TCP service listeners and inbound TCP clusters;
+// adds the connect (optional source address, timeout), the worker's buffer
+// pool and the listener's TCP stats.
 #pragma once
 
 #include <uv.h>
 
 #include <cstdint>
 
-#include "core/net/tcp.h"
+#include "core/net/tcp_pipe.h"
 
 namespace mesh::proxy {
 
@@ -16,11 +18,8 @@ class Worker;
 class CaptureSet;
 struct CaptureStats;
 
-class TcpRelay {
+class TcpRelay final : net::TcpPipe::Owner {
  public:
-  static constexpr size_t kHighWater = 256 * 1024;
-  static constexpr size_t kLowWater = 64 * 1024;
-
   // Takes ownership of `client_fd` (an accepted, non-blocking socket). `source`
   // (optional) is bound before connecting, e.g. 127.0.0.6 for inbound delivery.
   static void start(Worker& worker, CaptureSet& set, uv_os_sock_t client_fd, const sockaddr_storage& to,
@@ -28,46 +27,25 @@ class TcpRelay {
   void close();
 
  private:
-  // One connection: its handle, the bytes queued towards it, and how its
-  // reading half ended.
-  struct Side {
-    explicit Side(TcpRelay* owner);
-    TcpRelay* relay;
-    uv_tcp_t tcp{};
-    net::Writer writer;
-    uv_shutdown_t shutdown_req{};
-    bool reading = false;
-    bool paused = false;    // stopped because the other side's queue is full
-    bool eof = false;       // we read EOF from this side
-    bool shut = false;      // we shut down writing towards this side
-    char* block = nullptr;  // the read block lent by the pool during a read
-  };
-
   TcpRelay(Worker& worker, CaptureSet& set);
   ~TcpRelay();
   bool connect(uv_os_sock_t client_fd, const sockaddr_storage& to, const sockaddr_storage* source);
-  Side& other(Side& s) { return &s == &client_ ? upstream_ : client_; }
-  void start_reading(Side& s);
-  void stop_reading(Side& s);
-  void on_data(Side& from, ssize_t n);
-  void maybe_shutdown(Side& towards);
-  void maybe_finish();
+  void closed_one();
+
+  uv_buf_t lend_buffer() override;
+  void return_buffer(char* base) override;
+  void on_bytes(bool from_client, size_t n) override;
+  void on_pipe_closed() override { closed_one(); }
 
   static void on_connect(uv_connect_t* req, int status) noexcept;
   static void on_timer(uv_timer_t* t) noexcept;
-  static void on_alloc(uv_handle_t* h, size_t, uv_buf_t* buf) noexcept;
-  static void on_read(uv_stream_t* s, ssize_t n, const uv_buf_t*) noexcept;
-  static void on_write_done(void* side, int status);
-  static void on_shutdown(uv_shutdown_t* req, int status) noexcept;
-  static void on_handle_closed(uv_handle_t* h) noexcept;
 
   Worker& worker_;
   CaptureSet& set_;
-  Side client_;
-  Side upstream_;
+  net::TcpPipe pipe_;
   uv_timer_t timer_{};
   uv_connect_t connect_req_{};
-  int open_handles_ = 0;
+  int open_parts_ = 2;  // the pipe and the timer
   bool connected_ = false;
   bool closing_ = false;
 };
