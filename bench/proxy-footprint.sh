@@ -9,18 +9,17 @@ MESH_BIN=$(cd "$ROOT" && realpath "${MESH_BIN:-build/cmd/mesh}")
 N=${N:-5000}
 W=$(mktemp -d)
 trap 'rm -rf "$W"' EXIT
-sed -n '/^cat > "\$W\/bench.yaml"/,/^YAML$/p' "$ROOT/bench/proxy-peers.sh" | sed '1d;$d' > "$W/bench.yaml"
 ulimit -n $((N + 1000)) 2>/dev/null || true
-python3 - "$MESH_BIN" "$W" "$N" <<'PY'
+python3 - "$MESH_BIN" "$W" "$N" "$ROOT/bench/proxy-bench.yaml" <<'PY'
 import json, os, socket, subprocess, sys, time
-mesh, w, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+mesh, w, n, config = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4]
 ready = os.path.join(w, "ready.json")
 def rss(pid):
     for line in open("/proc/%d/status" % pid):
         if line.startswith("VmRSS"):
             return int(line.split()[1])
 t0 = time.monotonic()
-p = subprocess.Popen([mesh, "proxy", "--concurrency", "1", "--config", os.path.join(w, "bench.yaml"),
+p = subprocess.Popen([mesh, "proxy", "--concurrency", "1", "--config", config,
                       "--gateway", "default/bench-gateway", "--listen", "127.0.0.1:0", "--admin-port", "0",
                       "--health-port", "0", "--ready-file", ready], stderr=subprocess.DEVNULL)
 while not os.path.exists(ready):

@@ -16,47 +16,6 @@ if [ ! -f "$PEERS" ]; then
 fi
 MESH_BIN=$(cd "$ROOT" && realpath "${MESH_BIN:-build/cmd/mesh}")
 [ -x "$MESH_BIN" ] || { echo "proxy-peers: no mesh binary at $MESH_BIN (build first or set MESH_BIN)" >&2; exit 2; }
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-cat > "$W/bench.yaml" <<'YAML'
-apiVersion: networking.istio.io/v1
-kind: ServiceEntry
-metadata: {name: upstream, namespace: default}
-spec:
-  hosts: [upstream.bench.local]
-  location: MESH_EXTERNAL
-  resolution: STATIC
-  ports: [{number: 18080, name: http, protocol: HTTP}]
-  endpoints: [{address: 127.0.0.1}]
----
-apiVersion: networking.istio.io/v1
-kind: Gateway
-metadata: {name: bench-gateway, namespace: default}
-spec:
-  selector: {istio: bench-gateway}
-  servers:
-  - port: {number: 18083, name: http, protocol: HTTP}
-    hosts: ["*"]
----
-apiVersion: networking.istio.io/v1
-kind: VirtualService
-metadata: {name: bench, namespace: default}
-spec:
-  hosts: ["*"]
-  gateways: [bench-gateway]
-  http:
-  - name: canary
-    match:
-    - headers: {x-bench-canary: {exact: "yes"}}
-    route:
-    - destination: {host: upstream.bench.local, port: {number: 18080}}
-  - name: split
-    route:
-    - destination: {host: upstream.bench.local, port: {number: 18080}}
-      weight: 50
-    - destination: {host: upstream.bench.local, port: {number: 18080}}
-      weight: 50
-YAML
-export MESH_PROXY_CMD="$MESH_BIN proxy --concurrency 1 --config $W/bench.yaml --gateway default/bench-gateway --listen 127.0.0.1:18083 --admin-port 0 --health-port 0"
+export MESH_PROXY_CMD="$MESH_BIN proxy --concurrency 1 --config $ROOT/bench/proxy-bench.yaml --gateway default/bench-gateway --listen 127.0.0.1:18083 --admin-port 0 --health-port 0"
 echo "# MESH_PROXY_CMD=$MESH_PROXY_CMD"
 bash "$PEERS"
