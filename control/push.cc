@@ -93,20 +93,26 @@ std::string config_json(const model::ConfigSet& config, const registry::Registry
   return config_json(translation, proxy);
 }
 
+std::string Snapshot::prefix() const {
+  const std::string v = std::to_string(version);
+  return "{\"type\":\"snapshot\",\"version\":" + v + ",\"config\":{\"version\":" + v;
+}
+
+std::string Snapshot::payload() const { return prefix() + config.text() + "}"; }
+
+bool Snapshot::send(xds::Stream& stream) const {
+  return stream.send({prefix(), config.head, *config.shared, config.tail, "}"});
+}
+
 std::optional<Snapshot> plan_push(translate::SharedTranslation& translation, ProxyRecord& proxy,
                                   uint64_t version, uint64_t now_ms) {
   proxy.dirty = false;
-  const std::string json = xds::encode_config(*translation.translate(identity_of(proxy.hello)));
-  const std::string_view content = std::string_view(json).substr(json.find(','));
-  const uint64_t hash = model::fnv1a(content);
-  if (proxy.sent_version != 0 && hash == proxy.sent_hash) return std::nullopt;
-  std::string versioned = "{\"version\":" + std::to_string(version);
-  versioned.append(content);
-  Snapshot snap{version, xds::encode_snapshot(version, versioned)};
+  translate::EncodedConfig config = translation.encode(identity_of(proxy.hello));
+  if (proxy.sent_version != 0 && config.hash == proxy.sent_hash) return std::nullopt;
   proxy.sent_version = version;
-  proxy.sent_hash = hash;
+  proxy.sent_hash = config.hash;
   proxy.sent_at_ms = now_ms;
-  return snap;
+  return Snapshot{version, std::move(config)};
 }
 
 std::optional<Snapshot> plan_push(const model::ConfigSet& config, const registry::Registry& registry,

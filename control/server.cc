@@ -184,6 +184,8 @@ void Server::rebuild() {
 }
 
 void Server::push_all() {
+  uv_update_time(loop_.get());
+  const uint64_t started_ms = now_ms();
   rebuild();
   ++version_;
   size_t sent = 0;
@@ -194,14 +196,16 @@ void Server::push_all() {
     for (auto& [stream, record] : proxies_) {
       if (!record.dirty) continue;  // nothing it depends on changed
       std::optional<Snapshot> snap = plan_push(translation, record, version_, now_ms());
-      if (snap) stream->send(snap->payload);
+      if (snap) snap->send(*stream);
       sent += snap.has_value();
     }
   }
   malloc_trim(0);  // translations are transient: give their memory back
   if (sent) {
-    std::fprintf(stderr, "mesh control: version %llu pushed to %zu of %zu proxies\n",
-                 static_cast<unsigned long long>(version_), sent, proxies_.size());
+    uv_update_time(loop_.get());
+    std::fprintf(stderr, "mesh control: version %llu pushed to %zu of %zu proxies in %llu ms\n",
+                 static_cast<unsigned long long>(version_), sent, proxies_.size(),
+                 static_cast<unsigned long long>(now_ms() - started_ms));
   }
 }
 

@@ -8,8 +8,11 @@
 
 namespace mesh::model {
 
-inline uint64_t fnv1a(std::string_view bytes) {
-  uint64_t h = 1469598103934665603ull;
+inline constexpr uint64_t kFnvOffset = 1469598103934665603ull;
+
+// `seed` continues a hash: fnv1a(b, fnv1a(a)) == fnv1a(a + b).
+inline uint64_t fnv1a(std::string_view bytes, uint64_t seed = kFnvOffset) {
+  uint64_t h = seed;
   for (unsigned char c : bytes) h = (h ^ c) * 1099511628211ull;
   return h;
 }

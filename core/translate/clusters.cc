@@ -127,12 +127,15 @@ pc::Cluster special(std::string name, bool passthrough) {
 
 }  // namespace
 
-void build_clusters(Context& ctx, pc::ProxyConfig& out) {
-  out.clusters.push_back(special("BlackHoleCluster", false));
-  out.clusters.push_back(special("PassthroughCluster", true));
-  if (!ctx.gateway) out.clusters.push_back(special("InboundPassthroughCluster", true));
-  for (const registry::Service* s : ctx.services) add_service_clusters(ctx, *s, out.clusters);
-  add_inbound_clusters(ctx, out.clusters);
+std::vector<pc::Cluster> build_scope_clusters(const Context& ctx) {
+  std::vector<pc::Cluster> out;
+  out.push_back(special("BlackHoleCluster", false));
+  out.push_back(special("PassthroughCluster", true));
+  if (!ctx.gateway) out.push_back(special("InboundPassthroughCluster", true));
+  for (const registry::Service* s : ctx.services) add_service_clusters(ctx, *s, out);
+  return out;
 }
+
+void build_own_clusters(const Context& ctx, std::vector<pc::Cluster>& out) { add_inbound_clusters(ctx, out); }
 
 }  // namespace mesh::translate::detail

@@ -107,7 +107,11 @@ bool vs_bound_to(const model::VirtualService& vs, const Binding& b);
 // Builders.
 std::vector<pc::RouteTable> build_sidecar_route_tables(Context& ctx);
 std::vector<pc::RouteTable> build_gateway_route_tables(Context& ctx);
-void build_clusters(Context& ctx, pc::ProxyConfig& out);
+// Clusters come in two parts: the scope's (special and outbound: the same for
+// every proxy of the scope, so built and encoded once) and the proxy's own
+// (inbound, from its labels); a config lists the scope's first.
+std::vector<pc::Cluster> build_scope_clusters(const Context& ctx);
+void build_own_clusters(const Context& ctx, std::vector<pc::Cluster>& out);
 void build_listeners(Context& ctx, pc::ProxyConfig& out);
 
 }  // namespace mesh::translate::detail

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "core/model/decode.h"
+#include "core/translate/dump_parts.h"
 #include "core/translate/json_writer.h"
 #include "core/translate/translate.h"
 
@@ -439,8 +440,7 @@ void config_json(JsonWriter& w, const pc::ProxyConfig& c) {
   w.begin_object();
   w.field("version", c.version);
   proxy_json(w, c.proxy);
-  w.field("outboundPolicy",
-          c.outbound_policy == model::OutboundTrafficPolicy::Mode::kAllowAny ? "ALLOW_ANY" : "REGISTRY_ONLY");
+  w.field("outboundPolicy", detail::outbound_policy_name(c.outbound_policy));
   w.key("listeners");
   w.begin_array();
   for (const auto& l : c.listeners) listener_json(w, l);
@@ -466,5 +466,17 @@ std::string to_json(const pc::ProxyConfig& config, int indent) {
   out += '\n';
   return out;
 }
+
+namespace detail {
+
+void write_proxy(JsonWriter& w, const pc::ProxyIdentity& p) { proxy_json(w, p); }
+void write_listener(JsonWriter& w, const pc::Listener& l) { listener_json(w, l); }
+void write_route_table(JsonWriter& w, const pc::RouteTable& t) { route_table(w, t); }
+void write_cluster(JsonWriter& w, const pc::Cluster& c) { cluster_json(w, c); }
+const char* outbound_policy_name(model::OutboundTrafficPolicy::Mode m) {
+  return m == model::OutboundTrafficPolicy::Mode::kAllowAny ? "ALLOW_ANY" : "REGISTRY_ONLY";
+}
+
+}  // namespace detail
 
 }  // namespace mesh::translate

@@ -6,6 +6,7 @@
 // listeners.cc; scope.cc decides what the proxy may see (exportTo, Sidecar).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <string>
 
@@ -22,11 +23,25 @@ std::shared_ptr<const pc::ProxyConfig> translate(const model::ConfigSet& config,
 // Translation for the many proxies of one (config, registry) generation, each
 // result equal to translate()'s. Proxies whose inputs are the same (type,
 // namespace, applicable Sidecar, and labels when the config makes labels
-// matter) share one scope: its indexes and its route tables are built once and
-// every such config points at the same immutable route table list. Listeners
-// and clusters are built per proxy (endpoint lists are shared by the registry).
+// matter) share one scope: its indexes, route tables and outbound clusters are
+// built once (and encoded once, by encode()); every such config points at the
+// same immutable route table list. Listeners and inbound clusters are built per
+// proxy (endpoint lists are shared by the registry).
 // The config and registry must outlive this object and not change: a new
 // generation gets a new SharedTranslation. translate() is thread-safe.
+// A proxy's config as compact JSON, in pieces: to_json(config, -1) is
+// `{"version":N` + head + *shared + tail. `shared` (route tables and the scope's
+// clusters) is encoded once per scope and shared by its proxies, so a push to
+// many proxies encodes and hashes mostly small per-proxy parts.
+struct EncodedConfig {
+  std::string head;                           // `,"proxy":{…},…,"routeTables":`
+  std::shared_ptr<const std::string> shared;  // `[…],"clusters":[` and the scope's clusters
+  std::string tail;                           // the proxy's own clusters, each after a comma; `]}`
+  uint64_t hash = 0;                          // of head, shared and tail (not of a version)
+
+  std::string text() const { return head + *shared + tail; }
+};
+
 class SharedTranslation {
  public:
   SharedTranslation(const model::ConfigSet& config, const registry::Registry& registry);
@@ -35,6 +50,8 @@ class SharedTranslation {
   SharedTranslation& operator=(const SharedTranslation&) = delete;
 
   std::shared_ptr<const pc::ProxyConfig> translate(const pc::ProxyIdentity& proxy);
+  // The same config, encoded: equal to to_json(*translate(proxy), -1) after the version.
+  EncodedConfig encode(const pc::ProxyIdentity& proxy);
   size_t scope_count() const;  // distinct scopes seen so far
 
  private:

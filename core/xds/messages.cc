@@ -112,13 +112,17 @@ bool FrameReader::next(std::string& payload) {
   return true;
 }
 
-std::string frame(std::string_view payload) {
+std::string frame_header(size_t n) {
   std::string out(4, '\0');
-  const size_t n = payload.size();
   out[0] = static_cast<char>((n >> 24) & 0xff);
   out[1] = static_cast<char>((n >> 16) & 0xff);
   out[2] = static_cast<char>((n >> 8) & 0xff);
   out[3] = static_cast<char>(n & 0xff);
+  return out;
+}
+
+std::string frame(std::string_view payload) {
+  std::string out = frame_header(payload.size());
   out.append(payload);
   return out;
 }

@@ -79,5 +79,6 @@ class FrameReader {
 
 // Prefixes `payload` with its length.
 std::string frame(std::string_view payload);
+std::string frame_header(size_t payload_length);  // the 4 bytes before a payload
 
 }  // namespace mesh::xds

@@ -75,6 +75,30 @@ bool Stream::send(std::string_view payload) {
   return send_raw(frame(payload));
 }
 
+bool Stream::send(std::initializer_list<std::string_view> parts) {
+  if (closing_) return false;
+  constexpr size_t kMaxParts = 8;
+  if (parts.size() > kMaxParts) {
+    std::string joined;
+    for (std::string_view p : parts) joined.append(p);
+    return send(joined);
+  }
+  uv_buf_t bufs[kMaxParts + 1];
+  size_t length = 0;
+  unsigned n = 1;
+  for (std::string_view p : parts) {
+    bufs[n++] = uv_buf_init(const_cast<char*>(p.data()), static_cast<unsigned>(p.size()));
+    length += p.size();
+  }
+  const std::string header = frame_header(length);
+  bufs[0] = uv_buf_init(const_cast<char*>(header.data()), static_cast<unsigned>(header.size()));
+  if (!writer_.write(bufs, n)) {
+    close("write failed");
+    return false;
+  }
+  return true;
+}
+
 bool Stream::send_raw(std::string_view bytes) {
   if (closing_) return false;
   if (!writer_.write(bytes)) {

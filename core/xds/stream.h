@@ -8,6 +8,7 @@
 
 #include <uv.h>
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
 
@@ -47,6 +48,8 @@ class Stream {
   // Server: starts reading after uv_accept; text peers are allowed.
   void start();
   bool send(std::string_view payload);       // one frame
+  // One frame whose payload is the parts in order, written without joining them.
+  bool send(std::initializer_list<std::string_view> parts);
   bool send_raw(std::string_view bytes);     // text replies
   void close(const std::string& reason);     // idempotent
   void close_when_written();

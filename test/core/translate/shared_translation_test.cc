@@ -92,6 +92,35 @@ TEST_CASE("shared translation: every config equals translate()'s, byte for byte"
   }
 }
 
+TEST_CASE("shared translation: encode() writes the compact dump, sharing the scope's part") {
+  model::ConfigSet c = mesh_of_two();
+  c.virtual_services.push_back(vs("a", "two", {{"app", "special"}}));
+  const auto reg = registry::Registry::build(c);
+  translate::SharedTranslation shared(c, reg);
+  pc::ProxyIdentity gateway = proxy("gw", "one", {{"istio", "ingressgateway"}});
+  gateway.type = pc::ProxyIdentity::Type::kGateway;
+  // a-0 and a-1 serve Service a: each has an inbound cluster of its own after the scope's.
+  const std::vector<pc::ProxyIdentity> proxies = {proxy("x", "one"), proxy("a-0", "one", {{"app", "a"}}),
+                                                  proxy("a-1", "one", {{"app", "a"}}), proxy("z", "two"),
+                                                  proxy("s", "two", {{"app", "special"}}), gateway};
+  std::vector<translate::EncodedConfig> encoded;
+  for (const pc::ProxyIdentity& p : proxies) {
+    CAPTURE(p.name);
+    encoded.push_back(shared.encode(p));
+    const std::string dump = translate::to_json(*translate::translate(c, reg, p), -1);
+    CHECK("{\"version\":1" + encoded.back().text() + "\n" == dump);
+  }
+  CHECK(encoded[1].tail.find("inbound|9080||") != std::string::npos);
+  CHECK(encoded[1].shared == encoded[2].shared);  // one encoding per scope
+  CHECK(encoded[0].shared != encoded[3].shared);
+  for (size_t i = 0; i < encoded.size(); ++i) {
+    for (size_t j = i + 1; j < encoded.size(); ++j) CHECK(encoded[i].hash != encoded[j].hash);
+  }
+  // The hash is of the content: a new generation of the same config hashes the same.
+  translate::SharedTranslation again(c, reg);
+  CHECK(again.encode(proxies[1]).hash == encoded[1].hash);
+}
+
 TEST_CASE("shared translation: sidecars of one namespace share the route table list, others do not") {
   const model::ConfigSet c = mesh_of_two();
   const auto reg = registry::Registry::build(c);
