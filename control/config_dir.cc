@@ -45,12 +45,6 @@ bool read_file(const std::string& path, std::string& out) {
 
 }  // namespace
 
-// The control plane never rewrites objects, so the YAML trees kept for tools that do go.
-static void drop_raw_yaml(model::ConfigSet& set) {
-  for (model::Pod& p : set.pods) p.raw = YAML::Node();
-  for (model::Workload& w : set.workloads) w.raw = YAML::Node();
-}
-
 bool ConfigDir::load_file(const std::string& path, const std::string& content, std::vector<std::string>& messages) {
   File& f = files_[path];
   const uint64_t hash = model::fnv1a(content);
@@ -59,8 +53,9 @@ bool ConfigDir::load_file(const std::string& path, const std::string& content, s
   f.content_hash = hash;
   model::ConfigSet set;
   model::Diagnostics diags;
-  model::load_text(content, path, model::LoadOptions{}, set, diags);
-  drop_raw_yaml(set);
+  model::LoadOptions options;
+  options.keep_raw = false;  // the control plane never rewrites objects
+  model::load_text(content, path, options, set, diags);
   diags.sort();
   for (const auto& d : diags.items()) messages.push_back(d.format());
   if (diags.has_errors()) {

@@ -31,6 +31,7 @@ bool Server::start(std::string& error) {
   watch_ = std::make_unique<net::DirWatch>(loop_.get(), options_.debounce_ms, [this] { on_dir_change(); });
   watch_->watch(dir_.directories());
   rebuild();
+  malloc_trim(0);  // the YAML parse trees are gone: give their memory back
   std::string host;
   uint16_t port = 0;
   sockaddr_storage addr{};

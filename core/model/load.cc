@@ -158,6 +158,12 @@ void Loader::load_document(const YAML::Node& doc, DecodeContext& c, int depth) {
   }
   if (meta.name.empty()) c.error(doc, "metadata.name: required field is missing");
   info->decode(c, doc, std::move(meta), out_);
+  if (!options_.keep_raw) {
+    // Only this document's object can still hold its tree. reset(), not
+    // `= YAML::Node()`: yaml-cpp's assignment writes through into the document.
+    if (!out_.pods.empty()) out_.pods.back().raw.reset();
+    if (!out_.workloads.empty()) out_.workloads.back().raw.reset();
+  }
 }
 
 void Loader::load_chunk(const std::string& chunk, int first_line, DecodeContext& c) {

@@ -17,6 +17,10 @@ struct LoadOptions {
   std::string default_namespace = "default";
   // Input larger than this is refused with an error rather than parsed.
   size_t max_file_bytes = 64u << 20;
+  // Pods and workloads keep their YAML document (`raw`) for tools that rewrite
+  // them (mesh inject, mesh up). Readers that never do (the control plane) save
+  // the memory: a parsed document costs tens of times its text.
+  bool keep_raw = true;
 };
 
 // One input as read: its name in messages ("<stdin>" for "-") and its text.

@@ -74,3 +74,28 @@ TEST_CASE("deeply nested documents are an error, not a crash") {
   load_text(text, "deep.yaml", {}, out, diags);
   CHECK(diags.has_errors());
 }
+
+TEST_CASE("keep_raw = false: pods and workloads are decoded without keeping their YAML tree") {
+  const char* text =
+      "apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {app: a}}\nspec: {containers: [{name: c}]}\n"
+      "---\n"
+      "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: d}\n"
+      "spec: {selector: {matchLabels: {app: a}}, template: {metadata: {labels: {app: a}}, spec: {}}}\n";
+  ConfigSet kept, dropped;
+  Diagnostics diags;
+  load_text(text, "k.yaml", {}, kept, diags);
+  LoadOptions lean;
+  lean.keep_raw = false;
+  load_text(text, "k.yaml", lean, dropped, diags);
+  CHECK_FALSE(diags.has_errors());
+  REQUIRE(kept.pods.size() == 1);
+  REQUIRE(dropped.pods.size() == 1);
+  REQUIRE(kept.workloads.size() == 1);
+  REQUIRE(dropped.workloads.size() == 1);
+  CHECK(kept.pods[0].raw["metadata"]["name"].as<std::string>() == "p");
+  CHECK(kept.workloads[0].raw["kind"].as<std::string>() == "Deployment");
+  CHECK(dropped.pods[0].raw.IsNull());
+  CHECK(dropped.workloads[0].raw.IsNull());
+  CHECK(dropped.pods[0].meta.labels.at("app") == "a");  // the decoded object is whole
+  CHECK(dropped.workloads[0].template_.labels.at("app") == "a");
+}
