@@ -110,7 +110,12 @@ void add_proxy_command(CLI::App& app, Action& run) {
   sub->add_option("-c,--config", o->files,
                   "Istio YAML and Kubernetes objects (files or directories); reloaded on change and on SIGHUP")
       ->expected(1, -1);
-  sub->add_option("--listen", o->proxy.listen, "HTTP listener ADDR:PORT")->capture_default_str();
+  sub->add_option("--listen", o->proxy.listen,
+                  "HTTP listener ADDR:PORT, or 'config': every HTTP listener of the config, opened and "
+                  "closed as it changes (gateways)")
+      ->capture_default_str();
+  sub->add_flag("--ephemeral-listeners", o->proxy.ephemeral_listeners,
+                "With --listen config: bind each listener at port 0 (tests; see --ready-file, /listeners)");
   sub->add_option("--route-table", o->proxy.route_table,
                   "Route table the listener serves (default: http.PORT, then PORT, then the first)");
   sub->add_option("--gateway", o->gateway,

@@ -281,6 +281,9 @@ void Admin::respond(bool health, std::string_view method, std::string_view path,
   } else if (p == "/config_dump") {
     content_type = "application/json";
     body = config ? translate::to_json(*config) + "\n" : "{}\n";
+  } else if (p == "/listeners") {
+    content_type = "application/json";
+    body = proxy_.listeners_json();
   } else if (p == "/quitquitquit" || p == "/drain") {
     if (method != "POST") {
       status = 405;
@@ -295,7 +298,7 @@ void Admin::respond(bool health, std::string_view method, std::string_view path,
     }
   } else {
     status = 404;
-    body = "admin endpoints: /clusters /config_dump /ready /stats /stats/prometheus /drain /quitquitquit\n";
+    body = "admin endpoints: /clusters /config_dump /listeners /ready /stats /stats/prometheus /drain /quitquitquit\n";
   }
 }
 

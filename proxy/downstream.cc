@@ -44,8 +44,10 @@ Downstream* Downstream::create(Worker& worker) {
   return d;
 }
 
-void Downstream::accept(Worker& worker, uv_stream_t* listener) {
+void Downstream::accept(Worker& worker, uv_stream_t* listener, std::string route_table, uint32_t port) {
   Downstream* d = create(worker);
+  d->route_table_name_ = std::move(route_table);
+  d->listener_port_ = port;
   if (uv_accept(listener, as_stream(&d->tcp_)) != 0) {
     d->close();
     return;

@@ -31,7 +31,9 @@ class Downstream final : net::Http1Handler, UpstreamUser, TunnelPeer {
   static constexpr size_t kHighWater = 256 * 1024;
   static constexpr size_t kLowWater = 64 * 1024;
 
-  static void accept(Worker& worker, uv_stream_t* listener);
+  // A config listener (listeners.h) passes its route table and config port;
+  // the --listen listener leaves them to the worker's settings.
+  static void accept(Worker& worker, uv_stream_t* listener, std::string route_table = {}, uint32_t port = 0);
   // A socket the capture listener accepted (capture.h): served with
   // `route_table` as if it had arrived on a listener for `port`.
   static void adopt(Worker& worker, uv_os_sock_t fd, std::string route_table, uint32_t port);

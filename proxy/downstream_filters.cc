@@ -59,7 +59,7 @@ bool Downstream::filter_route(const net::Http1Head& head) {
     return true;
   }
   if (const auto* redirect = std::get_if<pc::RedirectAction>(&route_->action)) {
-    redirect_reply(*redirect, head, worker_.settings().listener_port, reply);
+    redirect_reply(*redirect, head, listener_port_ ? listener_port_ : worker_.settings().listener_port, reply);
     local_reply(reply.status, "", false, reply.headers);
     return true;
   }

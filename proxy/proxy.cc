@@ -11,6 +11,7 @@
 
 #include "core/net/tcp.h"
 #include "proxy/admin.h"
+#include "proxy/listeners.h"
 #include "proxy/worker.h"
 
 namespace mesh::proxy {
@@ -52,7 +53,7 @@ bool Proxy::bind_workers(std::shared_ptr<const pc::ProxyConfig> config, std::str
   std::vector<Binding> bindings;
   const std::string* texts[] = {&options_.listen, &options_.outbound_capture, &options_.inbound_capture};
   for (int kind = 0; kind < 3; ++kind) {
-    if (texts[kind]->empty()) continue;
+    if (texts[kind]->empty() || (kind == 0 && config_listeners())) continue;
     Binding b{*texts[kind], {}, kind};
     std::string host;
     uint16_t port = 0;
@@ -97,7 +98,13 @@ bool Proxy::start(std::shared_ptr<const pc::ProxyConfig> config, std::string& er
     std::lock_guard<std::mutex> lock(config_mu_);
     config_ = config;
   }
-  if (!open_access_log(error) || !bind_workers(config, error)) return false;
+  if (!check_listen_options(error) || !open_access_log(error) || !bind_workers(config, error)) return false;
+  if (config_listeners()) {
+    // Posted before the workers run: they start with the config's listeners.
+    listeners_ = std::make_unique<ListenerSet>(options_.ephemeral_listeners);
+    if (config) listeners_->open_added(listeners_->close_removed(*config, worker_list()), worker_list());
+    port_ = first_bound_port();
+  }
   sockaddr_storage addr{};
   admin_ = std::make_unique<Admin>(*this);
   for (bool health : {false, true}) {
@@ -114,8 +121,45 @@ bool Proxy::start(std::shared_ptr<const pc::ProxyConfig> config, std::string& er
   }
   for (auto& w : workers_) w->start();
   started_ = true;
-  write_ready_file();
+  write_ready_file("ready");
   return true;
+}
+
+// --listen config follows the config's listeners: capture listeners (sidecars)
+// and a fixed route table would leave it unclear what serves which port.
+bool Proxy::check_listen_options(std::string& error) const {
+  if (!config_listeners()) {
+    if (options_.ephemeral_listeners) error = "--ephemeral-listeners goes with --listen config";
+    return error.empty();
+  }
+  if (!options_.outbound_capture.empty() || !options_.inbound_capture.empty())
+    error = "--listen config serves a gateway's listeners; it cannot be combined with capture listeners";
+  else if (!options_.route_table.empty())
+    error = "--route-table does not go with --listen config: each listener has its own route table";
+  return error.empty();
+}
+
+std::vector<Worker*> Proxy::worker_list() const {
+  std::vector<Worker*> out;
+  for (const auto& w : workers_) out.push_back(w.get());
+  return out;
+}
+
+uint16_t Proxy::first_bound_port() const {
+  for (const ListenerStatus& s : listeners_->status()) {
+    if (s.bound_port != 0) return s.bound_port;
+  }
+  return 0;
+}
+
+std::string Proxy::listeners_json() const {
+  if (listeners_) return proxy::listeners_json(listeners_->status());
+  std::vector<ListenerStatus> out;
+  std::string host;
+  uint16_t port = 0;
+  if (net::parse_host_port(options_.listen, host, port))
+    out.push_back(ListenerStatus{ListenerSpec{"listen", host, port_, options_.route_table}, port_, ""});
+  return proxy::listeners_json(out);
 }
 
 bool Proxy::open_access_log(std::string& error) {
@@ -149,11 +193,14 @@ uint16_t Proxy::health_port() const {
   return admin_ ? admin_->health_port() : 0;
 }
 
-void Proxy::write_ready_file() {
+// `why`: "ready" once serving, "listeners" when config listeners changed.
+void Proxy::write_ready_file(const char* why) {
   std::string line = "{\"listen\": " + std::to_string(port_) +
                      ", \"admin\": " + std::to_string(admin_port()) +
-                     ", \"health\": " + std::to_string(health_port()) + "}\n";
-  std::fprintf(stderr, "mesh proxy: ready %s", line.c_str());
+                     ", \"health\": " + std::to_string(health_port());
+  if (listeners_) line += ", \"listeners\": " + listeners_->ready_json();
+  line += "}\n";
+  std::fprintf(stderr, "mesh proxy: %s %s", why, line.c_str());
   if (options_.ready_file.empty()) return;
   std::string tmp = options_.ready_file + ".tmp";
   {
@@ -173,13 +220,24 @@ void Proxy::shutdown() {
   if (admin_) admin_->post_shutdown();
 }
 
+// With config listeners, those that went away stop accepting before the
+// workers swap configs and new ones start after (posts run in order): no
+// connection meets a config without its listener's route table.
 void Proxy::update_config(std::shared_ptr<const pc::ProxyConfig> config) {
+  std::lock_guard<std::mutex> sync(listeners_mu_);
   {
     std::lock_guard<std::mutex> lock(config_mu_);
     config_ = config;
   }
+  const bool follow = listeners_ && config && !draining_;
+  ListenerDiff diff;
+  if (follow) diff = listeners_->close_removed(*config, worker_list());
   for (auto& w : workers_) w->set_config(config);
   config_received_ = true;
+  if (follow && listeners_->open_added(diff, worker_list())) {
+    port_ = first_bound_port();
+    write_ready_file("listeners");
+  }
 }
 
 bool Proxy::reload(std::string& error) {

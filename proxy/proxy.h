@@ -18,7 +18,10 @@
 namespace mesh::proxy {
 
 struct ProxyOptions {
-  std::string listen = "127.0.0.1:15001";  // the HTTP listener; "" for none (sidecars)
+  // The HTTP listener; "" for none (sidecars); "config" for every HTTP listener
+  // of the config, followed across config changes (gateways, listeners.h).
+  std::string listen = "127.0.0.1:15001";
+  bool ephemeral_listeners = false;  // "config" listeners bind port 0 (tests)
   // Sidecars: where iptables REDIRECTs a pod's traffic ("0.0.0.0:15001" and
   // "0.0.0.0:15006"); "" leaves the capture listener out. See capture.h.
   std::string outbound_capture;
@@ -49,6 +52,7 @@ using ConfigSource = std::function<std::shared_ptr<const pc::ProxyConfig>(std::s
 
 class Worker;
 class Admin;
+class ListenerSet;
 struct CaptureStats;
 
 class Proxy {
@@ -73,6 +77,9 @@ class Proxy {
   void add_shutdown_hook(std::function<void()> hook) { shutdown_hooks_.push_back(std::move(hook)); }
 
   uint16_t port() const { return port_; }
+  bool config_listeners() const { return options_.listen == kListenConfig; }
+  std::string listeners_json() const;  // GET /listeners
+  static constexpr const char* kListenConfig = "config";
   uint16_t capture_port(bool outbound) const;
   uint16_t admin_port() const;
   uint16_t health_port() const;
@@ -94,18 +101,23 @@ class Proxy {
   struct Binding;
   void begin_drain();
   bool open_access_log(std::string& error);
-  void write_ready_file();
+  void write_ready_file(const char* why);
+  bool check_listen_options(std::string& error) const;
+  std::vector<Worker*> worker_list() const;
+  uint16_t first_bound_port() const;
   std::vector<const CaptureStats*> capture_stats() const;
   bool bind_workers(std::shared_ptr<const pc::ProxyConfig> config, std::string& error);
 
   ProxyOptions options_;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::unique_ptr<Admin> admin_;
+  std::unique_ptr<ListenerSet> listeners_;  // with --listen config
+  std::mutex listeners_mu_;                 // one config change at a time
   ConfigSource reload_;
   mutable std::mutex config_mu_;  // config_ is read by the admin thread, set by reloads
   std::vector<std::function<void()>> shutdown_hooks_;
   std::shared_ptr<const pc::ProxyConfig> config_;
-  uint16_t port_ = 0;
+  std::atomic<uint16_t> port_{0};  // with --listen config: the first bound listener's
   std::atomic<bool> draining_{false};
   std::atomic<bool> config_received_{false};
   bool started_ = false;

@@ -1,5 +1,7 @@
 #include "proxy/worker.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 
 #include "core/net/tcp.h"
@@ -64,6 +66,63 @@ void Worker::on_connection(uv_stream_t* listener, int status) noexcept {
   auto* self = static_cast<Worker*>(listener->data);
   if (status < 0 || self->draining_) return;
   Downstream::accept(*self, listener);
+}
+
+struct Worker::ConfigListener {
+  Worker* worker = nullptr;
+  uint64_t id = 0;
+  uv_tcp_t tcp{};
+  std::string route_table;
+  uint32_t port = 0;
+};
+
+void Worker::add_config_listener(uint64_t id, int fd, std::string route_table, uint32_t port) {
+  loop_.post([this, id, fd, route_table = std::move(route_table), port]() mutable {
+    // A drained worker takes no new listener; the socket must not leak either.
+    if (draining_) {
+      ::close(fd);
+      return;
+    }
+    auto* l = new ConfigListener{this, id, {}, std::move(route_table), port};
+    uv_tcp_init(loop_.get(), &l->tcp);
+    l->tcp.data = l;
+    config_listeners_.push_back(l);
+    auto* stream = reinterpret_cast<uv_stream_t*>(&l->tcp);
+    if (uv_tcp_open(&l->tcp, fd) != 0) {
+      ::close(fd);
+      close_config_listener(l);
+      return;
+    }
+    if (uv_listen(stream, 4096, &Worker::on_config_connection) != 0) close_config_listener(l);
+  });
+}
+
+void Worker::remove_config_listener(uint64_t id) {
+  loop_.post([this, id] {
+    for (ConfigListener* l : config_listeners_) {
+      if (l->id == id) return close_config_listener(l);
+    }
+  });
+}
+
+void Worker::retable_config_listener(uint64_t id, std::string route_table) {
+  loop_.post([this, id, route_table = std::move(route_table)] {
+    for (ConfigListener* l : config_listeners_) {
+      if (l->id == id) l->route_table = route_table;  // for connections accepted from now on
+    }
+  });
+}
+
+void Worker::close_config_listener(ConfigListener* l) {
+  config_listeners_.erase(std::find(config_listeners_.begin(), config_listeners_.end(), l));
+  net::close_handle(reinterpret_cast<uv_handle_t*>(&l->tcp),
+                    [](uv_handle_t* h) { delete static_cast<ConfigListener*>(h->data); });
+}
+
+void Worker::on_config_connection(uv_stream_t* listener, int status) noexcept {
+  auto* l = static_cast<ConfigListener*>(listener->data);
+  if (status < 0 || l->worker->draining_) return;
+  Downstream::accept(*l->worker, listener, l->route_table, l->port);
 }
 
 void Worker::set_config(std::shared_ptr<const pc::ProxyConfig> config) {
@@ -245,6 +304,7 @@ void Worker::remove_shadow(Shadow* s) {
 void Worker::close_listener() {
   if (listening_) net::close_handle(reinterpret_cast<uv_handle_t*>(&listener_), nullptr);
   listening_ = false;
+  while (!config_listeners_.empty()) close_config_listener(config_listeners_.back());
   if (capture_) capture_->close_listeners();
 }
 

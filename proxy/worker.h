@@ -96,9 +96,20 @@ class Worker {
   const CaptureSet* capture() const { return capture_.get(); }
   void on_capture_closed() { maybe_finish(); }  // a relay went away
 
+  // Config listeners (listeners.h). Thread-safe: each runs on this worker's
+  // thread, in the order posted. `fd` is a listening socket the worker now owns;
+  // `port` is the config's port, which routing sees.
+  void add_config_listener(uint64_t id, int fd, std::string route_table, uint32_t port);
+  // Stops accepting on it; connections it accepted carry on.
+  void remove_config_listener(uint64_t id);
+  void retable_config_listener(uint64_t id, std::string route_table);
+
  private:
   static void on_connection(uv_stream_t* listener, int status) noexcept;
   static void on_kick(uv_timer_t* t) noexcept;
+  struct ConfigListener;
+  static void on_config_connection(uv_stream_t* listener, int status) noexcept;
+  void close_config_listener(ConfigListener* l);
   void apply_config(std::shared_ptr<const pc::ProxyConfig> config);
   void close_listener();
   void maybe_finish();
@@ -127,6 +138,7 @@ class Worker {
   std::vector<Downstream*> downstreams_;
   std::vector<Shadow*> shadows_;
   std::unique_ptr<CaptureSet> capture_;
+  std::vector<ConfigListener*> config_listeners_;  // each freed by its close callback
   bool draining_ = false;
   bool stopping_ = false;
   uint64_t rng_;
