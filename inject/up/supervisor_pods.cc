@@ -175,8 +175,10 @@ void Supervisor::sweep_pods(uint64_t now) {
   }
 }
 
-// The gateway serves the first HTTP port of the Gateways that select it;
-// every port gets a listener on 127.0.0.1.
+// The gateway serves every HTTP port of the Gateways that select it
+// (`--listen config`: it opens and closes listeners as the control plane pushes
+// them, so a change of ports needs no restart); every port gets a forward on
+// 127.0.0.1.
 void Supervisor::set_gateway_ports(const std::vector<uint32_t>& ports) {
   if (ports == gateway_ports_) return;
   gateway_ports_ = ports;
@@ -197,22 +199,19 @@ void Supervisor::set_gateway_ports(const std::vector<uint32_t>& ports) {
                      static_cast<uint16_t>(port), error))
       std::fprintf(stderr, "mesh up: gateway port %u: %s\n", port, error.c_str());
   }
-  gateway_.wanted = !ports.empty();
   if (ports.empty()) {
+    gateway_.wanted = false;
     if (gateway_.pid > 0) kill(gateway_.pid, SIGTERM);
     return;
   }
-  const std::string port = std::to_string(ports.front());
-  gateway_.spec.argv = {mesh_, "proxy", "--control", kControl, "--gateway",
-                        "istio-system/istio-ingressgateway", "--pod-name", "istio-ingressgateway",
-                        "--pod-namespace", "istio-system", "--pod-ip", kGatewayIp, "--pod-label",
-                        "app=istio-ingressgateway", "--pod-label", "istio=ingressgateway", "--listen",
-                        "0.0.0.0:" + port, "--route-table", "http." + port, "--admin-port", "15000",
-                        "--health-port", "15021", "--concurrency", "1"};
-  if (gateway_.pid > 0) {
-    gateway_.replacing = true;  // restarts at once with the new ports, not as a crash
-    kill(gateway_.pid, SIGTERM);
-  }
+  // Still stopping since the ports went away: it comes back at once, not as a crash.
+  if (!gateway_.wanted && gateway_.pid > 0) gateway_.replacing = true;
+  gateway_.wanted = true;
+  gateway_.spec.argv = {mesh_, "proxy", "--control", kControl, "--gateway", "istio-system/istio-ingressgateway",
+                        "--pod-name", "istio-ingressgateway", "--pod-namespace", "istio-system", "--pod-ip",
+                        kGatewayIp, "--pod-label", "app=istio-ingressgateway", "--pod-label",
+                        "istio=ingressgateway", "--listen", "config", "--admin-port", "15000", "--health-port",
+                        "15021", "--concurrency", "1"};
 }
 
 }  // namespace mesh::up
