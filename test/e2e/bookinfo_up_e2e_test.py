@@ -38,8 +38,10 @@ def expect(cond, what):
     print("ok:", what)
 
 
-def mesh(*args, timeout=60, check=True):
-    r = subprocess.run([MESH, *args, "-p", PROFILE], capture_output=True, text=True, timeout=timeout)
+def mesh(*args, timeout=60, check=True, input_text=None):
+    # From stdin, mesh.local/run commands run in the working directory, as with a file in it.
+    r = subprocess.run([MESH, *args, "-p", PROFILE], input=input_text, capture_output=True, text=True,
+                       timeout=timeout, cwd=SAMPLES if input_text is not None else None)
     if check and r.returncode != 0:
         raise Failure(f"mesh {' '.join(args)}: exit {r.returncode}\n{r.stdout}{r.stderr}")
     return r
@@ -235,6 +237,40 @@ def check_restart_and_scale(client):
     expect(True, "scaling back down removes a pod")
 
 
+def gateway_serves(port):
+    try:
+        return Client("http://" + state()["gateway"][port]).get("/productpage", timeout=5)[0] == 200
+    except (KeyError, OSError):
+        return False
+
+
+def wait_until(what, ok, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if ok():
+            return
+        time.sleep(0.1)  # polling period of a deadline wait
+    raise Failure(f"{what}: not within {seconds} s")
+
+
+def check_gateway_ports(client):
+    """A second Gateway port is served by the running gateway (--listen config), then dropped."""
+    with open(os.path.join(SAMPLES, "bookinfo-gateway.yaml")) as f:
+        manifest = f.read()
+    server = "  - port:\n      number: 8080\n      name: http\n      protocol: HTTP\n    hosts:\n    - \"*\"\n"
+    two = manifest.replace(server, server + server.replace("8080", "9090").replace("name: http", "name: http-2"))
+    expect(two != manifest, "the test adds port 9090 to a copy of the Gateway")
+    log = f"/run/mesh/up/{PROFILE}/logs/istio-ingressgateway.log"
+    starts = open(log).read().count("mesh proxy: ready")
+    mesh("apply", "-f", "-", input_text=two)
+    wait_until("the gateway serves 9090", lambda: gateway_serves("9090"))
+    expect(client.get("/productpage")[0] == 200, "a Gateway port added: served on 9090, 8080 still served")
+    mesh("apply", "-f", "-", input_text=manifest)
+    wait_until("9090 dropped", lambda: "9090" not in state()["gateway"])
+    expect(client.get("/productpage")[0] == 200, "the Gateway port removed: 8080 still served")
+    expect(open(log).read().count("mesh proxy: ready") == starts, "the gateway followed both without a restart")
+
+
 def check_clean(run):
     netns = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout
     expect(f"meshpn-{run}-" not in netns, "mesh down left no network namespace")
@@ -271,6 +307,7 @@ def main():
         client = Client("http://" + s["gateway"]["8080"])
         tutorial(client)
         check_restart_and_scale(client)
+        check_gateway_ports(client)
         expect("GET /productpage" in mesh("logs", "productpage-v1").stdout or
                "/productpage" in mesh("logs", "productpage-v1").stdout, "mesh logs prints the app's log")
     except (Failure, subprocess.TimeoutExpired, OSError) as e:
