@@ -152,12 +152,14 @@ uint16_t Proxy::first_bound_port() const {
   return 0;
 }
 
+// A fixed --listen listener is reported too, under its bound port (the one the
+// routes see when --listen asked for port 0).
 std::string Proxy::listeners_json() const {
   if (listeners_) return proxy::listeners_json(listeners_->status());
   std::vector<ListenerStatus> out;
   std::string host;
-  uint16_t port = 0;
-  if (net::parse_host_port(options_.listen, host, port))
+  uint16_t asked = 0;
+  if (net::parse_host_port(options_.listen, host, asked))
     out.push_back(ListenerStatus{ListenerSpec{"listen", host, port_, options_.route_table}, port_, ""});
   return proxy::listeners_json(out);
 }
