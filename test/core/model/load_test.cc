@@ -99,3 +99,29 @@ TEST_CASE("keep_raw = false: pods and workloads are decoded without keeping thei
   CHECK(dropped.pods[0].meta.labels.at("app") == "a");  // the decoded object is whole
   CHECK(dropped.workloads[0].template_.labels.at("app") == "a");
 }
+
+TEST_CASE("a file of many documents loads in order, a broken one reported at its line") {
+  std::string text;
+  const int documents = 300;
+  for (int i = 0; i < documents; ++i) {
+    if (i) text += "---\n";
+    if (i == 150) {
+      text += "apiVersion: v1\nkind: Namespace\nmetadata: {name: [unclosed\n";
+      continue;
+    }
+    text += "apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ns-" + std::to_string(i) + "\n";
+  }
+  ConfigSet out;
+  Diagnostics diags;
+  load_text(text, "many.yaml", {}, out, diags);
+  REQUIRE(out.namespaces.size() == documents - 1);
+  for (int i = 0, n = 0; i < documents; ++i) {
+    if (i == 150) continue;
+    CHECK(out.namespaces[n++].meta.name == "ns-" + std::to_string(i));
+  }
+  REQUIRE(diags.error_count() == 1);
+  // Document 150 starts after 150 documents of 5 lines (4 + the separator).
+  CHECK(diags.items()[0].pos.line >= 150 * 5 + 1);
+  CHECK(diags.items()[0].pos.line <= 150 * 5 + 4);
+  CHECK(diags.items()[0].message.find("invalid YAML") != std::string::npos);
+}
