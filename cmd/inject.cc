@@ -1,6 +1,8 @@
 // mesh inject: add the sidecar to workloads in manifests, like
 // `istioctl kube-inject -f`. Output goes to stdout or, with -o, to a file that
 // is only replaced once everything succeeded.
+#include "cmd/inject.h"
+
 #include <unistd.h>
 
 #include <cerrno>
@@ -9,20 +11,10 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
-#include <memory>
 #include <sstream>
-
-#include "cmd/commands.h"
-#include "inject/inject.h"
 
 namespace mesh::cmd {
 namespace {
-
-struct InjectCmdOptions {
-  std::string file;
-  std::string output;
-  inject::InjectOptions inject;
-};
 
 bool read_input(const std::string& file, std::string& text) {
   if (file == "-") {
@@ -53,6 +45,8 @@ bool write_atomically(const std::string& path, const std::string& text) {
   return false;
 }
 
+}  // namespace
+
 int run_inject(const InjectCmdOptions& opts) {
   std::string text;
   if (!read_input(opts.file, text)) return 1;
@@ -66,24 +60,6 @@ int run_inject(const InjectCmdOptions& opts) {
   if (!opts.output.empty()) return write_atomically(opts.output, result.output) ? 0 : 1;
   std::fwrite(result.output.data(), 1, result.output.size(), stdout);
   return std::fflush(stdout) == 0 ? 0 : 1;
-}
-
-}  // namespace
-
-void add_inject_command(CLI::App& app, Action& run) {
-  auto opts = std::make_shared<InjectCmdOptions>();
-  opts->inject.image = "mesh:" MESH_VERSION;
-  opts->inject.control = "mesh-control.mesh-system.svc:15012";
-  CLI::App* sub = app.add_subcommand("inject", "Add the mesh sidecar to workloads in Kubernetes manifests");
-  sub->add_option("-f,--filename", opts->file, "Manifest file (YAML or JSON), - for stdin")->required();
-  sub->add_option("-o,--output", opts->output, "Write here instead of stdout (replaced only on success)");
-  sub->add_option("--image", opts->inject.image, "Image of the init and sidecar containers")
-      ->capture_default_str();
-  sub->add_option("--control", opts->inject.control, "Control plane address for the sidecar")
-      ->capture_default_str();
-  sub->add_flag("--native-sidecar", opts->inject.native_sidecar,
-                "Run the sidecar as a native sidecar (initContainers, restartPolicy: Always)");
-  sub->callback([&run, opts] { run = [opts] { return run_inject(*opts); }; });
 }
 
 }  // namespace mesh::cmd

@@ -2,7 +2,9 @@
 // entry function each subcommand registers.
 #include <cstdio>
 
-#include "cmd/commands.h"
+#include <CLI/CLI.hpp>
+
+#include "cmd/cli.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"mesh: a service mesh for Kubernetes that reads Istio's config, in one binary", "mesh"};

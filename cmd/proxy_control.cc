@@ -44,16 +44,6 @@ std::vector<xds::PortInfo> ports_from_env() {
 
 }  // namespace
 
-void add_control_flags(CLI::App* sub, ControlFlags& f) {
-  sub->add_option("--control", f.address, "Take config from `mesh control` at ADDR:PORT (e.g. 127.0.0.1:15010)");
-  sub->add_option("--pod-name", f.pod_name, "This pod's name (default: $POD_NAME, or --workload/--gateway)");
-  sub->add_option("--pod-namespace", f.pod_namespace, "This pod's namespace (default: $POD_NAMESPACE)");
-  sub->add_option("--pod-ip", f.pod_ip, "This pod's IP (default: $POD_IP)");
-  sub->add_option("--service-account", f.service_account, "This pod's service account (default: $SERVICE_ACCOUNT)");
-  sub->add_option("--pod-label", f.labels, "This pod's labels, KEY=VALUE (repeatable)");
-  sub->add_option("--pod-port", f.ports, "The application's ports, [NAME:]NUMBER (repeatable)");
-}
-
 xds::Hello hello_from_flags(const ControlFlags& f, const std::string& workload, const std::string& gateway,
                             std::string& error) {
   xds::Hello h;

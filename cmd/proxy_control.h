@@ -1,12 +1,10 @@
-// The `mesh proxy --control ADDR` flags and the client they start: kept apart
-// from cmd/proxy.cc so the standalone proxy stays small.
+// The `mesh proxy --control ADDR` flags (registered in cmd/cli_run.cc) and the
+// client they start: kept apart from cmd/proxy.cc so the standalone proxy stays small.
 #pragma once
 
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "proxy/control_client.h"
 #include "proxy/proxy.h"
@@ -19,8 +17,6 @@ struct ControlFlags {
   std::vector<std::string> labels;  // key=value
   std::vector<std::string> ports;   // name:number or number
 };
-
-void add_control_flags(CLI::App* sub, ControlFlags& flags);
 
 // Who this proxy is, from the flags (then POD_* environment variables, then
 // --workload/--gateway NAMESPACE/NAME). Empty error when the flags are usable.

@@ -9,22 +9,11 @@
 #include <cstdlib>
 #include <thread>
 
-#include "cmd/proxy_control.h"
 #include "proxy/app_health.h"
 #include "proxy/config_feed.h"
-#include "proxy/proxy.h"
 
 namespace mesh::cmd {
 namespace {
-
-struct SidecarOptions {
-  proxy::ProxyOptions proxy;
-  ProxyFiles files;
-  ControlFlags control;  // --control: config pushed by `mesh control`
-  std::string log_level;
-  int outbound_port = 15001, inbound_port = 15006, app_health_port = 15020;
-  std::string capture_address = "0.0.0.0";
-};
 
 std::string env(const char* name) {
   const char* v = std::getenv(name);
@@ -96,6 +85,8 @@ void fill_identity(SidecarOptions& o) {
   o.proxy.inbound_capture = port_text(o.capture_address, o.inbound_port);
 }
 
+}  // namespace
+
 int run_sidecar(SidecarOptions& o) {
   fill_identity(o);
   std::string error;
@@ -123,48 +114,8 @@ int run_sidecar(SidecarOptions& o) {
   return rc;
 }
 
-void add_sidecar(CLI::App& proxy_cmd, Action& run) {
-  auto o = std::make_shared<SidecarOptions>();
-  o->proxy.admin_port = 15000;
-  o->proxy.health_port = 15021;
-  CLI::App* sub =
-      proxy_cmd.add_subcommand("sidecar", "Run as a pod's sidecar: transparent capture on 15001/15006");
-  add_control_flags(sub, o->control);
-  sub->add_option("-c,--config", o->files.files, "Istio YAML and Kubernetes objects; SIGHUP reloads")
-      ->expected(1, -1);
-  sub->add_option("--workload", o->files.workload,
-                  "Serve as pod NAMESPACE/NAME (default: POD_NAMESPACE/POD_NAME)");
-  sub->add_option("--concurrency", o->proxy.concurrency, "Worker threads")
-      ->capture_default_str()
-      ->check(CLI::Range(1, 256));
-  sub->add_option("--log-level", o->log_level, "Log level (accepted for Istio compatibility)");
-  sub->add_option("--capture-address", o->capture_address, "Address of the capture and probe listeners")
-      ->capture_default_str();
-  sub->add_option("--outbound-port", o->outbound_port, "Outbound capture port (iptables -p)")
-      ->capture_default_str();
-  sub->add_option("--inbound-port", o->inbound_port, "Inbound capture port (iptables -z)")
-      ->capture_default_str();
-  sub->add_option("--admin-port", o->proxy.admin_port, "Admin port on 127.0.0.1")->capture_default_str();
-  sub->add_option("--health-port", o->proxy.health_port, "Health port (/healthz/ready)")
-      ->capture_default_str();
-  sub->add_option("--app-health-port", o->app_health_port,
-                  "Application probe port (/app-health/...; -1: off)")
-      ->capture_default_str();
-  sub->add_option("--ready-file", o->proxy.ready_file, "Write the bound ports here as JSON once serving");
-  sub->add_option("--drain-seconds", o->proxy.drain_seconds,
-                  "How long in-flight requests may finish on SIGTERM")
-      ->capture_default_str();
-  sub->callback([&run, o] { run = [o] { return run_sidecar(*o); }; });
-}
-
-struct ClientOptions {
-  int port = 0;
-  double timeout_s = 60;
-  int period_ms = 200;
-};
-
 // Polls /healthz/ready until the proxy answers 200, like `pilot-agent wait`.
-int run_wait(const ClientOptions& o) {
+int run_proxy_wait(const ProxyClientOptions& o) {
   auto deadline =
       std::chrono::steady_clock::now() + std::chrono::milliseconds(static_cast<int64_t>(o.timeout_s * 1000));
   proxy::HttpProbeRequest r;
@@ -185,7 +136,7 @@ int run_wait(const ClientOptions& o) {
 }
 
 // Asks the proxy to drain (stop accepting; in-flight requests finish).
-int run_drain(const ClientOptions& o) {
+int run_proxy_drain(const ProxyClientOptions& o) {
   proxy::HttpProbeRequest r;
   r.ip = "127.0.0.1";
   r.port = static_cast<uint16_t>(o.port);
@@ -198,27 +149,6 @@ int run_drain(const ClientOptions& o) {
   if (status == 200) return 0;
   std::fprintf(stderr, "mesh proxy drain: admin port %d answered %d\n", o.port, status);
   return 1;
-}
-
-void add_client(CLI::App& proxy_cmd, Action& run, bool wait) {
-  auto o = std::make_shared<ClientOptions>();
-  o->port = wait ? 15021 : 15000;
-  o->timeout_s = wait ? 60 : 5;
-  CLI::App* sub = wait ? proxy_cmd.add_subcommand("wait", "Wait until the sidecar is ready (postStart hook)")
-                       : proxy_cmd.add_subcommand("drain", "Make the sidecar drain (preStop hook)");
-  sub->add_option(wait ? "--health-port" : "--admin-port", o->port, "Port on 127.0.0.1")
-      ->capture_default_str();
-  sub->add_option("--timeout-seconds", o->timeout_s, "Give up after this long")->capture_default_str();
-  if (wait) sub->add_option("--period-millis", o->period_ms, "Time between attempts")->capture_default_str();
-  sub->callback([&run, o, wait] { run = [o, wait] { return wait ? run_wait(*o) : run_drain(*o); }; });
-}
-
-}  // namespace
-
-void add_proxy_subcommands(CLI::App& proxy_cmd, Action& run) {
-  add_sidecar(proxy_cmd, run);
-  add_client(proxy_cmd, run, false);
-  add_client(proxy_cmd, run, true);
 }
 
 }  // namespace mesh::cmd

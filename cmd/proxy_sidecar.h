@@ -1,27 +1,36 @@
 // `mesh proxy sidecar|drain|wait`: the sidecar container's command as
-// `mesh inject` writes it, and the helpers its lifecycle hooks run.
+// `mesh inject` writes it, and the helpers its lifecycle hooks run. Their flags
+// are in cmd/cli_run.cc.
 #pragma once
 
-#include <memory>
 #include <string>
-#include <vector>
 
-#include "cmd/commands.h"
-#include "core/proxyconfig/proxy_config.h"
+#include "cmd/proxy.h"
+#include "cmd/proxy_control.h"
+#include "proxy/proxy.h"
 
 namespace mesh::cmd {
 
-// Which proxy the config files are translated for (cmd/proxy.cc).
-struct ProxyFiles {
-  std::vector<std::string> files;
-  std::string gateway;   // NAMESPACE/NAME
-  std::string workload;  // NAMESPACE/NAME
-  std::string ip;        // the workload's address (INSTANCE_IP)
+struct SidecarOptions {
+  proxy::ProxyOptions proxy;
+  ProxyFiles files;
+  ControlFlags control;  // --control: config pushed by `mesh control`
+  std::string log_level;
+  int outbound_port = 15001, inbound_port = 15006, app_health_port = 15020;
+  std::string capture_address = "0.0.0.0";
 };
 
-// Loads, validates and translates; nullptr with the `mesh validate` text on error.
-std::shared_ptr<const pc::ProxyConfig> load_proxy_config(const ProxyFiles& files, std::string& error);
+// Runs until SIGTERM; fills in the identity from the pod's environment first.
+int run_sidecar(SidecarOptions& o);
 
-void add_proxy_subcommands(CLI::App& proxy, Action& run);
+// `mesh proxy wait` and `mesh proxy drain`: a sidecar's port on 127.0.0.1.
+struct ProxyClientOptions {
+  int port = 0;
+  double timeout_s = 60;
+  int period_ms = 200;
+};
+
+int run_proxy_wait(const ProxyClientOptions& o);
+int run_proxy_drain(const ProxyClientOptions& o);
 
 }  // namespace mesh::cmd

@@ -1,14 +1,14 @@
 // mesh routes: the routes one proxy gets from a set of config files, printed like
 // `istioctl proxy-config routes` (table) or in full (json/yaml); with --explain,
 // which route serves one request.
+#include "cmd/routes.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
-#include <memory>
 
 #include "cmd/table.h"
-#include "cmd/commands.h"
 #include "cmd/up_common.h"
 #include "cmd/routes_explain.h"
 #include "cmd/routes_live.h"
@@ -17,21 +17,6 @@
 
 namespace mesh::cmd {
 namespace {
-
-struct RoutesOptions {
-  std::vector<std::string> files;
-  std::string workload;  // NAMESPACE/NAME
-  std::string gateway;   // NAMESPACE/NAME
-  std::string from;      // NAMESPACE/NAME, same as workload
-  std::string output = "table";
-  std::string explain;
-  std::vector<std::string> headers;
-  int bench_sidecars = 0;  // hidden: time translating this many sidecars
-  std::string name;        // live: a pod or Deployment connected to the control plane
-  std::string control;  // "" = the local mesh's, else 127.0.0.1:15010
-  std::string profile = "default";
-  std::string proxy;  // live: a proxy's admin ADDR:PORT
-};
 
 std::pair<std::string, std::string> split_ref(const std::string& ref) {
   const size_t slash = ref.find('/');
@@ -210,6 +195,8 @@ int run_live_routes(const RoutesOptions& o) {
   return render(o, *cfg);
 }
 
+}  // namespace
+
 int run_routes(const RoutesOptions& o) {
   if (o.files.empty() && o.name.empty() && o.proxy.empty()) {
     std::fprintf(stderr, "mesh routes: give -f FILES (offline), a pod NAME or --proxy ADDR (live)\n");
@@ -231,36 +218,6 @@ int run_routes(const RoutesOptions& o) {
   }
   if (o.bench_sidecars > 0) bench_sidecars(o.bench_sidecars, config, reg);
   return render(o, *translate::translate(config, reg, *proxy));
-}
-
-}  // namespace
-
-void add_routes_command(CLI::App& app, Action& run) {
-  auto opts = std::make_shared<RoutesOptions>();
-  CLI::App* sub = app.add_subcommand(
-      "routes", "Show a proxy's routes: from config files (-f, offline) or live (NAME or --proxy)");
-  auto* files = sub->add_option("-f,--filename", opts->files, "Files or directories with config, - for stdin")
-                    ->expected(1, -1);
-  auto* name = sub->add_option("name", opts->name,
-                               "Live: a pod (NAMESPACE/NAME) or Deployment connected to `mesh control`");
-  sub->add_option("--control", opts->control,
-                  "Live: the control plane ADDR:PORT (default: the local mesh's, else 127.0.0.1:15010)");
-  sub->add_option("-p,--profile", opts->profile, "Live: which local mesh (mesh up)")->capture_default_str();
-  auto* proxy = sub->add_option("--proxy", opts->proxy, "Live: a proxy's admin ADDR:PORT (its /config_dump)");
-  files->excludes(name)->excludes(proxy);
-  name->excludes(proxy);
-  auto* workload = sub->add_option("--workload", opts->workload, "Sidecar of this workload (NAMESPACE/NAME)");
-  auto* gateway = sub->add_option("--gateway", opts->gateway, "Gateway proxy (NAMESPACE/NAME)");
-  workload->excludes(gateway);
-  sub->add_option("-o,--output", opts->output, "Output format")
-      ->check(CLI::IsMember({"table", "json", "yaml"}));
-  sub->add_option("--explain", opts->explain, "Explain which route serves 'METHOD URL'");
-  sub->add_option("-H,--header", opts->headers, "Request header 'Name: value' for --explain");
-  auto* from =
-      sub->add_option("--from", opts->from, "Workload whose sidecar sends the request (NAMESPACE/NAME)");
-  from->excludes(gateway);
-  sub->add_option("--bench-sidecars", opts->bench_sidecars, "")->group("");
-  sub->callback([&run, opts] { run = [opts] { return run_routes(*opts); }; });
 }
 
 }  // namespace mesh::cmd

@@ -1,32 +1,28 @@
 // mesh status: every proxy connected to the control plane with the config
 // version it was sent and whether it is SYNCED, STALE or NACKED, like
 // `istioctl proxy-status`.
+#include "cmd/status.h"
+
 #include <algorithm>
 #include <array>
 #include <cstdio>
-#include <memory>
 
 #include <nlohmann/json.hpp>
 
 #include "cmd/table.h"
-#include "cmd/commands.h"
 #include "cmd/http_get.h"
 #include "cmd/up_common.h"
 
 namespace mesh::cmd {
 namespace {
 
-struct StatusOptions {
-  std::string control;  // "" = the local mesh's, else 127.0.0.1:15010
-  std::string profile = "default";
-  std::string output = "table";
-};
-
 std::string text_of(const nlohmann::json& j, const char* key) {
   auto it = j.find(key);
   if (it == j.end()) return "";
   return it->is_string() ? it->get<std::string>() : it->dump();
 }
+
+}  // namespace
 
 int run_status(const StatusOptions& o) {
   std::string body;
@@ -52,17 +48,6 @@ int run_status(const StatusOptions& o) {
   }
   print_table(rows);
   return 0;
-}
-
-}  // namespace
-
-void add_status_command(CLI::App& app, Action& run) {
-  auto o = std::make_shared<StatusOptions>();
-  CLI::App* sub = app.add_subcommand("status", "Show every proxy connected to the control plane and its sync state");
-  sub->add_option("--control", o->control, "The control plane, ADDR:PORT (default: the local mesh's, else 127.0.0.1:15010)");
-  sub->add_option("-p,--profile", o->profile, "Which local mesh (mesh up)")->capture_default_str();
-  sub->add_option("-o,--output", o->output, "Output format")->check(CLI::IsMember({"table", "json"}));
-  sub->callback([&run, o] { run = [o] { return run_status(*o); }; });
 }
 
 }  // namespace mesh::cmd

@@ -2,6 +2,8 @@
 // Kubernetes. `mesh up` stages the manifests, then runs the supervisor
 // (inject/up) in the foreground, or with -d in the background until every pod
 // is ready. `mesh down` stops it and removes whatever a run left behind.
+#include "cmd/up.h"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
@@ -14,7 +16,6 @@
 #include <fstream>
 #include <thread>
 
-#include "cmd/commands.h"
 #include "cmd/up_common.h"
 #include "core/model/decode.h"
 #include "inject/podnet/podnet.h"
@@ -25,17 +26,6 @@ namespace mesh::cmd {
 namespace fs = std::filesystem;
 
 namespace {
-
-struct UpCommandOptions {
-  std::vector<std::string> files;
-  std::string profile = "default";
-  bool detach = false;
-  std::string timeout = "120s";
-  bool ephemeral_ports = false;
-  uint16_t control_port = 15010;
-  std::string samples;  // mesh demo
-  bool foreground = false;  // mesh demo
-};
 
 // Stages the manifests as the mesh's initial config; false after printing why.
 bool stage_initial(const UpCommandOptions& o, const up::Paths& paths) {
@@ -125,6 +115,8 @@ pid_t start_background(const UpCommandOptions& o, const up::Paths& paths) {
   _exit(run_supervisor(o, true));
 }
 
+}  // namespace
+
 int run_up(const UpCommandOptions& o) {
   model::Duration timeout{};
   if (!model::parse_duration(o.timeout, timeout)) {
@@ -168,6 +160,8 @@ int run_down(const std::string& profile) {
   return 0;
 }
 
+namespace {
+
 // The Bookinfo sample: where it is, relative to the working directory or the binary.
 std::string find_samples(const std::string& given) {
   if (!given.empty()) return given;
@@ -198,6 +192,8 @@ void print_tutorial(const std::string& dir, const up::MeshState& s) {
   std::printf("Stop: mesh down\n");
 }
 
+}  // namespace
+
 int run_demo(UpCommandOptions o) {
   const std::string dir = find_samples(o.samples);
   o.files = {dir + "/bookinfo.yaml", dir + "/bookinfo-gateway.yaml"};
@@ -206,43 +202,6 @@ int run_demo(UpCommandOptions o) {
   up::MeshState s;
   if (rc == 0 && o.detach && up::read_state(up::Paths(o.profile), s)) print_tutorial(dir, s);
   return rc;
-}
-
-void add_common(CLI::App* sub, UpCommandOptions& o) {
-  sub->add_option("-p,--profile", o.profile, "Which local mesh (several can run side by side)")
-      ->capture_default_str();
-  sub->add_option("--timeout", o.timeout, "With -d: give up when not ready after this long")->capture_default_str();
-  sub->add_flag("--ephemeral-ports", o.ephemeral_ports,
-                "Listen on kernel-chosen ports on 127.0.0.1 (printed) instead of the Gateway's and 15010");
-  sub->add_option("--control-port", o.control_port, "Port of the control plane on 127.0.0.1")
-      ->capture_default_str();
-}
-
-}  // namespace
-
-void add_up_commands(CLI::App& app, Action& run) {
-  auto o = std::make_shared<UpCommandOptions>();
-  CLI::App* up_cmd = app.add_subcommand("up", "Run the mesh on this machine: pods with sidecars, control plane, "
-                                                "ingress gateway (needs root)");
-  up_cmd->add_option("-f,--filename", o->files, "Kubernetes manifests and Istio YAML (files, directories, -)")
-      ->required()
-      ->expected(1, -1);
-  up_cmd->add_flag("-d,--detach", o->detach, "Return once every pod is ready (the mesh keeps running)");
-  add_common(up_cmd, *o);
-  up_cmd->callback([&run, o] { run = [o] { return run_up(*o); }; });
-
-  auto d = std::make_shared<UpCommandOptions>();
-  CLI::App* demo = app.add_subcommand("demo", "Bookinfo on this machine behind the ingress gateway, and the "
-                                              "tutorial's next steps");
-  demo->add_option("--samples", d->samples, "The samples/bookinfo directory");
-  demo->add_flag("--foreground", d->foreground, "Stay in the foreground until Ctrl-C");
-  add_common(demo, *d);
-  demo->callback([&run, d] { run = [d] { return run_demo(*d); }; });
-
-  auto profile = std::make_shared<std::string>("default");
-  CLI::App* down = app.add_subcommand("down", "Stop the local mesh and remove everything mesh up made");
-  down->add_option("-p,--profile", *profile, "Which local mesh")->capture_default_str();
-  down->callback([&run, profile] { run = [profile] { return run_down(*profile); }; });
 }
 
 }  // namespace mesh::cmd

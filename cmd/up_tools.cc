@@ -1,25 +1,18 @@
 // kubectl's everyday verbs for the local mesh: apply, delete, get, logs.
+#include "cmd/up_tools.h"
+
 #include <cstdio>
 #include <fstream>
 #include <iostream>
 
-#include "cmd/commands.h"
 #include "cmd/table.h"
 #include "cmd/up_common.h"
 #include "core/model/load.h"
 #include "core/registry/registry.h"
 
 namespace mesh::cmd {
-namespace {
 
-struct ToolOptions {
-  std::vector<std::string> files;
-  std::string profile = "default";
-  std::string what, pod, container, ns;
-  bool all_namespaces = false;
-};
-
-int run_apply(const ToolOptions& o, bool remove) {
+int run_apply(const UpToolOptions& o, bool remove) {
   const char* who = remove ? "mesh delete" : "mesh apply";
   up::MeshState state;
   if (!running_mesh(who, o.profile, state)) return 1;
@@ -42,11 +35,13 @@ int run_apply(const ToolOptions& o, bool remove) {
   return rc;
 }
 
-bool in_scope(const ToolOptions& o, const std::string& ns) {
+namespace {
+
+bool in_scope(const UpToolOptions& o, const std::string& ns) {
   return o.all_namespaces || ns == (o.ns.empty() ? "default" : o.ns);
 }
 
-void print_pods(const ToolOptions& o, const up::MeshState& s) {
+void print_pods(const UpToolOptions& o, const up::MeshState& s) {
   std::vector<std::array<std::string, 6>> rows = {{"NAMESPACE", "NAME", "READY", "STATUS", "RESTARTS", "IP"}};
   for (const up::PodStatus& p : s.pods) {
     if (!in_scope(o, p.ns)) continue;
@@ -62,7 +57,7 @@ std::string join(const std::vector<std::string>& items) {
 }
 
 // Services, VirtualServices, DestinationRules, Gateways and Deployments from the staged config.
-int print_config(const ToolOptions& o, const std::string& kind) {
+int print_config(const UpToolOptions& o, const std::string& kind) {
   model::ConfigSet config;
   model::Diagnostics diags;
   model::load_paths({up::Paths(o.profile).config()}, model::LoadOptions{}, config, diags);
@@ -122,7 +117,9 @@ std::string canonical_kind(const std::string& what) {
   return "";
 }
 
-int run_get(const ToolOptions& o) {
+}  // namespace
+
+int run_get(const UpToolOptions& o) {
   const std::string kind = canonical_kind(o.what);
   if (kind.empty()) {
     std::fprintf(stderr, "mesh get: unknown resource '%s' (pods, services, virtualservices, destinationrules, "
@@ -138,8 +135,10 @@ int run_get(const ToolOptions& o) {
   return print_config(o, kind);
 }
 
+namespace {
+
 // A pod by name, or the first pod of a Deployment; the control plane and the gateway by their names.
-std::string log_name(const ToolOptions& o, const up::MeshState& s) {
+std::string log_name(const UpToolOptions& o, const up::MeshState& s) {
   if (o.pod == "istiod" || o.pod == "istio-ingressgateway") return o.pod;
   for (const up::PodStatus& p : s.pods) {
     const std::string deployment = p.deployment.substr(p.deployment.find('/') + 1);
@@ -149,7 +148,9 @@ std::string log_name(const ToolOptions& o, const up::MeshState& s) {
   return "";
 }
 
-int run_logs(const ToolOptions& o) {
+}  // namespace
+
+int run_logs(const UpToolOptions& o) {
   up::MeshState state;
   if (!running_mesh("mesh logs", o.profile, state)) return 1;
   const std::string name = log_name(o, state);
@@ -160,38 +161,6 @@ int run_logs(const ToolOptions& o) {
   }
   std::cout << f.rdbuf();
   return 0;
-}
-
-void add_profile(CLI::App* sub, ToolOptions& o) {
-  sub->add_option("-p,--profile", o.profile, "Which local mesh")->capture_default_str();
-}
-
-}  // namespace
-
-void add_up_tool_commands(CLI::App& app, Action& run) {
-  for (bool remove : {false, true}) {
-    auto o = std::make_shared<ToolOptions>();
-    CLI::App* sub = remove ? app.add_subcommand("delete", "Remove the objects of files from the local mesh")
-                           : app.add_subcommand("apply", "Add or change objects in the local mesh (like kubectl apply)");
-    sub->add_option("-f,--filename", o->files, "Files, directories or -")->required()->expected(1, -1);
-    add_profile(sub, *o);
-    sub->callback([&run, o, remove] { run = [o, remove] { return run_apply(*o, remove); }; });
-  }
-  auto g = std::make_shared<ToolOptions>();
-  CLI::App* get = app.add_subcommand("get", "List what the local mesh runs: pods, services, virtualservices, ...");
-  get->add_option("resource", g->what, "pods|services|virtualservices|destinationrules|gateways|deployments")
-      ->required();
-  get->add_option("-n,--namespace", g->ns, "Namespace (default: default)");
-  get->add_flag("-A,--all-namespaces", g->all_namespaces, "Every namespace");
-  add_profile(get, *g);
-  get->callback([&run, g] { run = [g] { return run_get(*g); }; });
-
-  auto l = std::make_shared<ToolOptions>();
-  CLI::App* logs = app.add_subcommand("logs", "Print a pod's log (its application, or -c istio-proxy)");
-  logs->add_option("pod", l->pod, "Pod name, Deployment name, istiod or istio-ingressgateway")->required();
-  logs->add_option("-c,--container", l->container, "app (default) or istio-proxy");
-  add_profile(logs, *l);
-  logs->callback([&run, l] { run = [l] { return run_logs(*l); }; });
 }
 
 }  // namespace mesh::cmd

@@ -1,18 +1,13 @@
 // mesh validate: decode and check config like `istioctl validate` + `analyze`.
-#include <cstdio>
-#include <memory>
+#include "cmd/validate.h"
 
-#include "cmd/commands.h"
+#include <cstdio>
+
 #include "core/model/analyze.h"
 #include "core/model/load.h"
 
 namespace mesh::cmd {
 namespace {
-
-struct ValidateOptions {
-  std::vector<std::string> files;
-  bool quiet = false;
-};
 
 size_t object_count(const model::ConfigSet& s) {
   return s.virtual_services.size() + s.destination_rules.size() + s.gateways.size() +
@@ -21,6 +16,8 @@ size_t object_count(const model::ConfigSet& s) {
          s.request_authentications.size() + s.namespaces.size() + s.services.size() +
          s.service_accounts.size() + s.pods.size() + s.workloads.size() + s.endpoint_slices.size();
 }
+
+}  // namespace
 
 int run_validate(const ValidateOptions& opts) {
   model::ConfigSet config;
@@ -37,18 +34,6 @@ int run_validate(const ValidateOptions& opts) {
     std::printf("%zu object(s) valid, %zu warning(s)\n", object_count(config), diags.warning_count());
   }
   return 0;
-}
-
-}  // namespace
-
-void add_validate_command(CLI::App& app, Action& run) {
-  auto opts = std::make_shared<ValidateOptions>();
-  CLI::App* sub = app.add_subcommand("validate", "Validate Istio and Kubernetes config files");
-  sub->add_option("-f,--filename", opts->files, "Files or directories to validate, - for stdin")
-      ->required()
-      ->expected(1, -1);
-  sub->add_flag("-q,--quiet", opts->quiet, "Print only problems");
-  sub->callback([&run, opts] { run = [opts] { return run_validate(*opts); }; });
 }
 
 }  // namespace mesh::cmd

@@ -1,0 +1,10 @@
+// mesh control's entry point; its flags are in cmd/cli_tools.cc.
+#pragma once
+
+#include "control/server.h"
+
+namespace mesh::cmd {
+
+int run_control(const control::ControlOptions& o);
+
+}  // namespace mesh::cmd
