@@ -1,6 +1,6 @@
 // The flags of mesh proxy (and proxy sidecar, drain, wait), up, demo, down,
 // apply, delete, get and logs. Registrations live apart from the commands'
-// logic because <CLI/CLI.hpp> costs ~10 s of compile time in every file that
+// logic because <CLI/CLI.hpp> costs ~7-14 s of compile time in every file that
 // includes it: see cmd/cli.h.
 #include "cmd/cli.h"
 

@@ -1,4 +1,4 @@
-// mesh control's entry point; its flags are in cmd/cli_tools.cc.
+// mesh control's entry point; its flags are in cmd/main.cc.
 #pragma once
 
 #include "control/server.h"

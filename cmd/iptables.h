@@ -1,4 +1,4 @@
-// mesh iptables' options and entry point; its flags are in cmd/cli_tools.cc.
+// mesh iptables' options and entry point; its flags are in cmd/main.cc.
 #pragma once
 
 #include "inject/iptables.h"

@@ -1,4 +1,4 @@
-// mesh podnet's options and entry points; its flags are in cmd/cli_tools.cc.
+// mesh podnet's options and entry points; its flags are in cmd/main.cc.
 #pragma once
 
 #include <sys/types.h>

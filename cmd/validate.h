@@ -1,4 +1,4 @@
-// mesh validate's options and entry point; its flags are in cmd/cli_tools.cc.
+// mesh validate's options and entry point; its flags are in cmd/main.cc.
 #pragma once
 
 #include <string>

@@ -1,4 +1,4 @@
-// mesh version's entry point; registered in cmd/cli_tools.cc.
+// mesh version's entry point; registered in cmd/main.cc.
 #pragma once
 
 namespace mesh::cmd {
