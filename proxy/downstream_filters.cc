@@ -38,6 +38,9 @@ bool Downstream::filter_request(const net::Http1Head& head, const RouteDecision&
       filters_.held->head.assign(head);
       filters_.held->destination = decision.destination;
       filters_.match_index = decision.match_index;
+      // The loop's clock is cached from the start of this iteration; without a
+      // refresh the delay could end a little before the configured time.
+      uv_update_time(worker_.loop());
       set_timer(TimerMode::kFaultDelay, std::max<uint64_t>(1, to_ms(*fault.delay)));
       return true;
     }
