@@ -1,8 +1,6 @@
 #include "control/push.h"
 
-#include "core/model/hash.h"
 #include "core/translate/translate.h"
-#include "core/xds/config_codec.h"
 
 namespace mesh::control {
 
@@ -81,10 +79,7 @@ bool is_endpoint(const model::ConfigSet& config, const xds::Hello& hello) {
 }
 
 std::string config_json(translate::SharedTranslation& translation, const ProxyRecord& proxy) {
-  auto translated = translation.translate(identity_of(proxy.hello));
-  // The dump starts with the version; everything after the first comma is the content.
-  const std::string json = xds::encode_config(*translated);
-  return "{\"version\":" + std::to_string(proxy.sent_version) + json.substr(json.find(','));
+  return translation.encode(identity_of(proxy.hello)).text(proxy.sent_version);
 }
 
 std::string config_json(const model::ConfigSet& config, const registry::Registry& registry,
@@ -93,15 +88,9 @@ std::string config_json(const model::ConfigSet& config, const registry::Registry
   return config_json(translation, proxy);
 }
 
-std::string Snapshot::prefix() const {
-  const std::string v = std::to_string(version);
-  return "{\"type\":\"snapshot\",\"version\":" + v + ",\"config\":{\"version\":" + v;
-}
-
-std::string Snapshot::payload() const { return prefix() + config.text() + "}"; }
-
 bool Snapshot::send(xds::Stream& stream) const {
-  return stream.send({prefix(), config.head, *config.shared, config.tail, "}"});
+  const std::string head = xds::snapshot_head(version) + translate::EncodedConfig::start(version);
+  return stream.send({head, config.head, *config.shared, config.tail, xds::kSnapshotTail});
 }
 
 std::optional<Snapshot> plan_push(translate::SharedTranslation& translation, ProxyRecord& proxy,

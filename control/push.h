@@ -46,15 +46,13 @@ model::Pod pod_of(const xds::Hello& hello);
 // leaving changes other proxies' endpoints. Otherwise only its own config depends on it.
 bool is_endpoint(const model::ConfigSet& config, const xds::Hello& hello);
 
-// A snapshot message for one proxy: `{"type":"snapshot","version":V,"config":`
-// and the config with that version, kept in its encoded parts so the parts a
-// scope's proxies share are sent without being copied per proxy.
+// A snapshot message for one proxy (xds::encode_snapshot's format), its config
+// kept in encoded parts so the parts a scope's proxies share are sent without
+// being copied per proxy.
 struct Snapshot {
   uint64_t version = 0;
   translate::EncodedConfig config;
 
-  std::string prefix() const;  // the message up to the config's first member's value
-  std::string payload() const;  // the whole message (tests)
   bool send(xds::Stream& stream) const;
 };
 

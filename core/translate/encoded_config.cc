@@ -39,8 +39,8 @@ EncodedConfig encode_config(const pc::ProxyIdentity& proxy, model::OutboundTraff
                             const std::vector<pc::Cluster>& own_clusters) {
   EncodedConfig out;
   {
-    // The object's first member (the version) is left to the caller: write a
-    // placeholder and keep what follows it.
+    // The object's first member (the version) is EncodedConfig::start()'s:
+    // write a placeholder and keep what follows it.
     std::string head;
     JsonWriter w(head, -1);
     w.begin_object();

@@ -30,7 +30,7 @@ std::shared_ptr<const pc::ProxyConfig> translate(const model::ConfigSet& config,
 // The config and registry must outlive this object and not change: a new
 // generation gets a new SharedTranslation. translate() is thread-safe.
 // A proxy's config as compact JSON, in pieces: to_json(config, -1) is
-// `{"version":N` + head + *shared + tail. `shared` (route tables and the scope's
+// start(N) + head + *shared + tail. `shared` (route tables and the scope's
 // clusters) is encoded once per scope and shared by its proxies, so a push to
 // many proxies encodes and hashes mostly small per-proxy parts.
 struct EncodedConfig {
@@ -39,7 +39,10 @@ struct EncodedConfig {
   std::string tail;                           // the proxy's own clusters, each after a comma; `]}`
   uint64_t hash = 0;                          // of head, shared and tail (not of a version)
 
-  std::string text() const { return head + *shared + tail; }
+  // The config object up to its first member's value: `{"version":N`.
+  static std::string start(uint64_t version) { return "{\"version\":" + std::to_string(version); }
+  // The whole config with `version` (compact, without the dump's trailing newline).
+  std::string text(uint64_t version) const { return start(version) + head + *shared + tail; }
 };
 
 class SharedTranslation {

@@ -47,10 +47,14 @@ std::string encode_hello(const Hello& hello) {
   return hello_json(hello).dump();
 }
 
+std::string snapshot_head(uint64_t version) {
+  return "{\"type\":\"snapshot\",\"version\":" + std::to_string(version) + ",\"config\":";
+}
+
 std::string encode_snapshot(uint64_t version, std::string_view config_json) {
-  std::string out = "{\"type\":\"snapshot\",\"version\":" + std::to_string(version) + ",\"config\":";
+  std::string out = snapshot_head(version);
   out.append(config_json);
-  out += "}";
+  out.append(kSnapshotTail);
   return out;
 }
 

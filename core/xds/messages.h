@@ -55,6 +55,10 @@ struct Message {
 std::string encode_hello(const Hello& hello);
 // `config_json` is encode_config() of the config, already computed by the caller.
 std::string encode_snapshot(uint64_t version, std::string_view config_json);
+// A snapshot message is snapshot_head(version) + the config's JSON + kSnapshotTail,
+// for senders that write the config in parts.
+std::string snapshot_head(uint64_t version);
+inline constexpr std::string_view kSnapshotTail = "}";
 std::string encode_ack(uint64_t version);
 std::string encode_nack(uint64_t version, std::string_view error);
 
