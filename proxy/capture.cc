@@ -7,8 +7,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <cerrno>
 
+#include "core/net/tcp.h"
 #include "proxy/downstream.h"
 #include "proxy/passthrough.h"
 #include "proxy/worker.h"
@@ -104,25 +104,13 @@ CaptureSet::CaptureSet(Worker& worker) : worker_(worker) {}
 CaptureSet::~CaptureSet() = default;
 
 int CaptureSet::listen(CaptureDirection direction, const sockaddr* address) {
-  int fd = socket(address->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return -errno;
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  socklen_t len = address->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
-  if (bind(fd, address, len) != 0 || ::listen(fd, 4096) != 0) {
-    int err = -errno;
-    ::close(fd);
-    return err;
-  }
+  const int fd = net::listen_socket(address, 4096);
+  if (fd < 0) return fd;
   auto l = std::make_unique<Listener>();
   l->set = this;
   l->direction = direction;
   l->fd = fd;
-  sockaddr_storage bound{};
-  len = sizeof bound;
-  getsockname(fd, reinterpret_cast<sockaddr*>(&bound), &len);
-  ip_text(bound, l->port);
+  l->port = net::socket_port(fd);
   uv_poll_init_socket(worker_.loop(), &l->poll, fd);
   l->poll.data = l.get();
   l->open = true;

@@ -1,11 +1,9 @@
 #include "proxy/listeners.h"
 
-#include <sys/socket.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 
 #include "core/net/tcp.h"
@@ -20,31 +18,6 @@ const char* protocol_name(pc::Listener::Protocol p) {
   return p == pc::Listener::Protocol::kTcp ? "TCP" : p == pc::Listener::Protocol::kTls ? "TLS" : "HTTP";
 }
 
-// A listening socket that shares its address with the other workers' sockets
-// (SO_REUSEPORT: the kernel spreads connections). Returns the fd or a libuv error.
-int listen_socket(const sockaddr_storage& addr) {
-  int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return uv_translate_sys_error(errno);
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
-  socklen_t len = addr.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
-  if (bind(fd, reinterpret_cast<const sockaddr*>(&addr), len) != 0 || ::listen(fd, 4096) != 0) {
-    int err = uv_translate_sys_error(errno);
-    ::close(fd);
-    return err;
-  }
-  return fd;
-}
-
-uint16_t local_port(int fd) {
-  sockaddr_storage ss{};
-  socklen_t len = sizeof ss;
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
-  return ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
-                                        : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-}
-
 // One socket per worker, all on the port the first one got; false (and every
 // socket closed) if any cannot bind.
 bool bind_all(const ListenerSpec& spec, bool ephemeral, size_t n, std::vector<int>& fds, uint16_t& port,
@@ -56,7 +29,8 @@ bool bind_all(const ListenerSpec& spec, bool ephemeral, size_t n, std::vector<in
     return false;
   }
   for (size_t i = 0; i < n; ++i) {
-    int fd = listen_socket(addr);
+    // Each worker's socket shares the address (SO_REUSEPORT: the kernel spreads connections).
+    int fd = net::listen_socket(reinterpret_cast<const sockaddr*>(&addr), 4096);
     if (fd < 0) {
       error = uv_strerror(fd);
       for (int f : fds) ::close(f);
@@ -64,7 +38,7 @@ bool bind_all(const ListenerSpec& spec, bool ephemeral, size_t n, std::vector<in
       return false;
     }
     fds.push_back(fd);
-    port = local_port(fd);
+    port = net::socket_port(fd);
     reinterpret_cast<sockaddr_in*>(&addr)->sin_port = htons(port);  // same offset in sockaddr_in6
   }
   return true;

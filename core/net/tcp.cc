@@ -5,6 +5,9 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <charconv>
 
@@ -48,13 +51,43 @@ int tcp_listen(uv_loop_t* loop, uv_tcp_t* handle, const sockaddr* addr, bool reu
   return uv_listen(reinterpret_cast<uv_stream_t*>(handle), backlog, on_connection);
 }
 
+namespace {
+
+uint16_t port_of(const sockaddr_storage& ss) {
+  if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<const sockaddr_in*>(&ss)->sin_port);
+  if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<const sockaddr_in6*>(&ss)->sin6_port);
+  return 0;
+}
+
+}  // namespace
+
 uint16_t bound_port(const uv_tcp_t* handle) {
   sockaddr_storage ss{};
   int len = sizeof ss;
   if (uv_tcp_getsockname(handle, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
-  if (ss.ss_family == AF_INET) return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-  if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
-  return 0;
+  return port_of(ss);
+}
+
+int listen_socket(const sockaddr* addr, int backlog) {
+  int fd = socket(addr->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return uv_translate_sys_error(errno);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one);
+  const socklen_t len = addr->sa_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
+  if (bind(fd, addr, len) != 0 || listen(fd, backlog) != 0) {
+    const int err = uv_translate_sys_error(errno);
+    close(fd);
+    return err;
+  }
+  return fd;
+}
+
+uint16_t socket_port(int fd) {
+  sockaddr_storage ss{};
+  socklen_t len = sizeof ss;
+  if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
+  return port_of(ss);
 }
 
 std::string peer_ip(const uv_tcp_t* handle) {

@@ -22,6 +22,12 @@ int tcp_listen(uv_loop_t* loop, uv_tcp_t* handle, const sockaddr* addr, bool reu
                uv_connection_cb on_connection);
 // The port a bound handle listens on (0 when unknown).
 uint16_t bound_port(const uv_tcp_t* handle);
+// A plain non-blocking listening socket with SO_REUSEADDR and SO_REUSEPORT, for
+// listeners whose sockets are made off their loop or shared by several workers.
+// Returns the fd or a libuv error (< 0).
+int listen_socket(const sockaddr* addr, int backlog);
+// The port a socket is bound to (0 when unknown).
+uint16_t socket_port(int fd);
 // The peer's IP as text ("" when unknown).
 std::string peer_ip(const uv_tcp_t* handle);
 
