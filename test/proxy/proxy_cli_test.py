@@ -94,6 +94,26 @@ def wait_for(pred, timeout=10.0):
     raise AssertionError("timed out waiting")
 
 
+def write_config(path, text, by_rename=True):
+    """Replaces a config file: by rename (atomic, as editors and ConfigMaps do) or in place."""
+    target = path + ".tmp" if by_rename else path
+    with open(target, "w") as f:
+        f.write(text)
+    if by_rename:
+        os.rename(target, path)
+
+
+def stop(proc):
+    """Ends a proxy the test started: SIGTERM (it drains), SIGKILL if it hangs."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def get(port, path="/", headers=None):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     c.request("GET", path, headers=headers or {})

@@ -10,6 +10,7 @@ import http.client
 import http.server
 import json
 import os
+import shutil
 import socket
 import socketserver
 import subprocess
@@ -18,7 +19,7 @@ import tempfile
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxy_cli_test import MESH, get, wait_for  # noqa: E402
+from proxy_cli_test import MESH, get, stop, wait_for, write_config  # noqa: E402
 
 UPSTREAMS = """
 apiVersion: networking.istio.io/v1
@@ -80,12 +81,6 @@ def upstream(name, slow_started=None, release=None):
     server.daemon_threads = True
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
-
-
-def write_config(path, text):
-    with open(path + ".tmp", "w") as f:
-        f.write(text)
-    os.rename(path + ".tmp", path)
 
 
 def ready_listeners(path, want):
@@ -162,18 +157,10 @@ def main():
         print("ok: 8080 kept on %d, 9090 closed, 7070 opened on %d" % (after[8080], after[7070]))
     finally:
         release.set()
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(proc)
         for s in servers:
             s.shutdown()
-        for name in os.listdir(tmp):
-            os.unlink(os.path.join(tmp, name))
-        os.rmdir(tmp)
+        shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":

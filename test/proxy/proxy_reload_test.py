@@ -7,6 +7,7 @@ config keeps serving. /config_dump shows the running config."""
 import http.client
 import json
 import os
+import shutil
 import socketserver
 import subprocess
 import sys
@@ -15,7 +16,7 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxy_cli_test import CONFIG, MESH, Upstream, free_port, get, wait_for  # noqa: E402
+from proxy_cli_test import CONFIG, MESH, Upstream, free_port, get, stop, wait_for, write_config  # noqa: E402
 
 
 class Load:
@@ -53,17 +54,6 @@ class Load:
         self.stop = True
         for t in self.threads:
             t.join(15)
-
-
-def write_config(path, text, by_rename):
-    if by_rename:
-        tmp = path + ".tmp"
-        with open(tmp, "w") as f:
-            f.write(text)
-        os.rename(tmp, path)
-    else:
-        with open(path, "w") as f:
-            f.write(text)
 
 
 def main():
@@ -116,17 +106,9 @@ def main():
     finally:
         if load:
             load.finish()
-        if proc.poll() is None:
-            proc.terminate()
-            try:
-                proc.wait(10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+        stop(proc)
         server.shutdown()
-        for name in os.listdir(tmp):
-            os.unlink(os.path.join(tmp, name))
-        os.rmdir(tmp)
+        shutil.rmtree(tmp)
 
 
 if __name__ == "__main__":
