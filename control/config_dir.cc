@@ -53,9 +53,7 @@ bool ConfigDir::load_file(const std::string& path, const std::string& content, s
   f.content_hash = hash;
   model::ConfigSet set;
   model::Diagnostics diags;
-  model::LoadOptions options;
-  options.keep_raw = false;  // the control plane never rewrites objects
-  model::load_text(content, path, options, set, diags);
+  model::load_text(content, path, model::LoadOptions{}, set, diags);
   diags.sort();
   for (const auto& d : diags.items()) messages.push_back(d.format());
   if (diags.has_errors()) {

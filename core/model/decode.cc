@@ -9,22 +9,6 @@
 
 namespace mesh::model {
 
-Pos pos_of(const YAML::Node& node) {
-  const YAML::Mark m = node.Mark();
-  if (m.is_null()) return {};
-  return Pos{m.line + 1, m.column + 1};
-}
-
-std::string_view type_name(const YAML::Node& node) {
-  switch (node.Type()) {
-    case YAML::NodeType::Map: return "a map";
-    case YAML::NodeType::Sequence: return "a list";
-    case YAML::NodeType::Scalar: return "a scalar";
-    case YAML::NodeType::Null: return "null";
-    default: return "nothing";
-  }
-}
-
 DecodeContext::DecodeContext(std::shared_ptr<const std::string> file, Diagnostics& out)
     : file_(std::move(file)), out_(out) {}
 
@@ -32,8 +16,8 @@ void DecodeContext::set_object(const Meta& meta) {
   object_ = fmt::format("{}/{}/{}", meta.kind, meta.ns.empty() ? "default" : meta.ns, meta.name);
 }
 
-Pos DecodeContext::pos(const YAML::Node& node) const {
-  Pos p = pos_of(node);
+Pos DecodeContext::pos(const yaml::Node& node) const {
+  Pos p = node.pos();
   if (p.line > 0) p.line += line_offset_;
   return p;
 }
@@ -57,32 +41,32 @@ void DecodeContext::report(Severity severity, Pos pos, std::string message) {
   out_.add(Diagnostic{severity, file_ ? *file_ : "", pos, object_, path(), std::move(message)});
 }
 
-void DecodeContext::error(const YAML::Node& at, std::string message) {
-  report(Severity::kError, pos_of(at), std::move(message));
+void DecodeContext::error(const yaml::Node& at, std::string message) {
+  report(Severity::kError, at.pos(), std::move(message));
 }
 
-void DecodeContext::warning(const YAML::Node& at, std::string message) {
-  report(Severity::kWarning, pos_of(at), std::move(message));
+void DecodeContext::warning(const yaml::Node& at, std::string message) {
+  report(Severity::kWarning, at.pos(), std::move(message));
 }
 
-void DecodeContext::error_field(const YAML::Node& at, std::string_view field, std::string message) {
+void DecodeContext::error_field(const yaml::Node& at, std::string_view field, std::string message) {
   FieldScope scope(*this, field);
   error(at, std::move(message));
 }
 
 namespace {
 
-bool read_field_table(DecodeContext& c, const YAML::Node& node, const Field* begin, const Field* end) {
-  if (!node.IsMap()) {
+bool read_field_table(DecodeContext& c, const yaml::Node& node, const Field* begin, const Field* end) {
+  if (!node.is_map()) {
     c.error(node, fmt::format("expected a map, got {}", type_name(node)));
     return false;
   }
   for (auto it = node.begin(); it != node.end(); ++it) {
-    if (!it->first.IsScalar()) {
+    if (!it->first.is_scalar()) {
       c.error(it->first, "map keys must be strings");
       continue;
     }
-    const std::string& key = it->first.Scalar();
+    const std::string& key = it->first.scalar();
     const Field* match = nullptr;
     for (const Field* f = begin; f != end; ++f) {
       if (f->name == key) {
@@ -95,7 +79,7 @@ bool read_field_table(DecodeContext& c, const YAML::Node& node, const Field* beg
       c.error(it->first, "unknown field \"" + key + "\"");
       continue;
     }
-    if (it->second.IsNull()) continue;
+    if (it->second.is_null()) continue;
     match->read(it->second);
   }
   return true;
@@ -103,26 +87,26 @@ bool read_field_table(DecodeContext& c, const YAML::Node& node, const Field* beg
 
 }  // namespace
 
-bool read_fields(DecodeContext& c, const YAML::Node& node, std::initializer_list<Field> fields) {
+bool read_fields(DecodeContext& c, const yaml::Node& node, std::initializer_list<Field> fields) {
   return read_field_table(c, node, fields.begin(), fields.end());
 }
 
-bool read_fields(DecodeContext& c, const YAML::Node& node, const std::vector<Field>& fields) {
+bool read_fields(DecodeContext& c, const yaml::Node& node, const std::vector<Field>& fields) {
   return read_field_table(c, node, fields.data(), fields.data() + fields.size());
 }
 
-bool read(DecodeContext& c, const YAML::Node& n, std::string& out) {
-  if (!n.IsScalar()) {
+bool read(DecodeContext& c, const yaml::Node& n, std::string& out) {
+  if (!n.is_scalar()) {
     c.error(n, fmt::format("expected a string, got {}", type_name(n)));
     return false;
   }
-  out = n.Scalar();
+  out = n.scalar();
   return true;
 }
 
-bool read(DecodeContext& c, const YAML::Node& n, bool& out) {
-  if (n.IsScalar()) {
-    const std::string& s = n.Scalar();
+bool read(DecodeContext& c, const yaml::Node& n, bool& out) {
+  if (n.is_scalar()) {
+    const std::string& s = n.scalar();
     if (s == "true" || s == "True" || s == "TRUE") return out = true, true;
     if (s == "false" || s == "False" || s == "FALSE") return out = false, true;
   }
@@ -133,9 +117,9 @@ bool read(DecodeContext& c, const YAML::Node& n, bool& out) {
 namespace {
 
 template <class T>
-bool read_integer(DecodeContext& c, const YAML::Node& n, T& out, std::string_view what) {
-  if (n.IsScalar()) {
-    const std::string& s = n.Scalar();
+bool read_integer(DecodeContext& c, const yaml::Node& n, T& out, std::string_view what) {
+  if (n.is_scalar()) {
+    const std::string& s = n.scalar();
     T value{};
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
     if (ec == std::errc() && end == s.data() + s.size() && !s.empty()) {
@@ -153,19 +137,19 @@ bool read_integer(DecodeContext& c, const YAML::Node& n, T& out, std::string_vie
 
 }  // namespace
 
-bool read(DecodeContext& c, const YAML::Node& n, int32_t& out) {
+bool read(DecodeContext& c, const yaml::Node& n, int32_t& out) {
   return read_integer(c, n, out, "a 32-bit integer");
 }
-bool read(DecodeContext& c, const YAML::Node& n, uint32_t& out) {
+bool read(DecodeContext& c, const yaml::Node& n, uint32_t& out) {
   return read_integer(c, n, out, "a non-negative 32-bit integer");
 }
-bool read(DecodeContext& c, const YAML::Node& n, uint64_t& out) {
+bool read(DecodeContext& c, const yaml::Node& n, uint64_t& out) {
   return read_integer(c, n, out, "a non-negative integer");
 }
 
-bool read(DecodeContext& c, const YAML::Node& n, double& out) {
-  if (n.IsScalar()) {
-    const std::string& s = n.Scalar();
+bool read(DecodeContext& c, const yaml::Node& n, double& out) {
+  if (n.is_scalar()) {
+    const std::string& s = n.scalar();
     double value = 0;
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), value);
     if (ec == std::errc() && end == s.data() + s.size() && !s.empty() && std::isfinite(value)) {
@@ -177,8 +161,8 @@ bool read(DecodeContext& c, const YAML::Node& n, double& out) {
   return false;
 }
 
-bool read(DecodeContext& c, const YAML::Node& n, Labels& out) {
-  if (!n.IsMap()) {
+bool read(DecodeContext& c, const yaml::Node& n, Labels& out) {
+  if (!n.is_map()) {
     c.error(n, fmt::format("expected a map of strings, got {}", type_name(n)));
     return false;
   }
@@ -190,7 +174,7 @@ bool read(DecodeContext& c, const YAML::Node& n, Labels& out) {
       continue;
     }
     FieldScope scope(c, key);
-    if (it->second.IsNull()) {
+    if (it->second.is_null()) {
       out[key] = "";
       continue;
     }
@@ -203,7 +187,7 @@ bool read(DecodeContext& c, const YAML::Node& n, Labels& out) {
   return ok;
 }
 
-bool check_regex(DecodeContext& c, const YAML::Node& at, const std::string& pattern) {
+bool check_regex(DecodeContext& c, const yaml::Node& at, const std::string& pattern) {
   RE2::Options options;
   options.set_log_errors(false);
   RE2 re(pattern, options);
@@ -212,13 +196,13 @@ bool check_regex(DecodeContext& c, const YAML::Node& at, const std::string& patt
   return false;
 }
 
-bool read(DecodeContext& c, const YAML::Node& n, StringMatch& out) {
+bool read(DecodeContext& c, const yaml::Node& n, StringMatch& out) {
   out.pos = c.pos(n);
   int set = 0;
   bool ok = read_fields(c, n, {
-      {"exact", [&](const YAML::Node& v) { ++set; out.kind = StringMatch::Kind::kExact; read(c, v, out.value); }},
-      {"prefix", [&](const YAML::Node& v) { ++set; out.kind = StringMatch::Kind::kPrefix; read(c, v, out.value); }},
-      {"regex", [&](const YAML::Node& v) {
+      {"exact", [&](const yaml::Node& v) { ++set; out.kind = StringMatch::Kind::kExact; read(c, v, out.value); }},
+      {"prefix", [&](const yaml::Node& v) { ++set; out.kind = StringMatch::Kind::kPrefix; read(c, v, out.value); }},
+      {"regex", [&](const yaml::Node& v) {
          ++set;
          out.kind = StringMatch::Kind::kRegex;
          if (read(c, v, out.value)) check_regex(c, v, out.value);
@@ -231,12 +215,12 @@ bool read(DecodeContext& c, const YAML::Node& n, StringMatch& out) {
   return ok;
 }
 
-bool read(DecodeContext& c, const YAML::Node& n, WorkloadSelector& out) {
-  return read_fields(c, n, {{"matchLabels", [&](const YAML::Node& v) { read(c, v, out.match_labels); }}});
+bool read(DecodeContext& c, const yaml::Node& n, WorkloadSelector& out) {
+  return read_fields(c, n, {{"matchLabels", [&](const yaml::Node& v) { read(c, v, out.match_labels); }}});
 }
 
-bool read(DecodeContext& c, const YAML::Node& n, PortSelector& out) {
-  return read_fields(c, n, {{"number", [&](const YAML::Node& v) { read_port(c, v, out.number); }}});
+bool read(DecodeContext& c, const yaml::Node& n, PortSelector& out) {
+  return read_fields(c, n, {{"number", [&](const yaml::Node& v) { read_port(c, v, out.number); }}});
 }
 
 bool parse_duration(std::string_view text, Duration& out) {
@@ -282,7 +266,7 @@ std::string format_duration(Duration d) {
   return fmt::format("{}ns", ns);
 }
 
-bool read_duration(DecodeContext& c, const YAML::Node& n, Duration& out, bool allow_zero) {
+bool read_duration(DecodeContext& c, const yaml::Node& n, Duration& out, bool allow_zero) {
   std::string text;
   if (!read(c, n, text)) return false;
   if (!parse_duration(text, out)) {
@@ -296,15 +280,15 @@ bool read_duration(DecodeContext& c, const YAML::Node& n, Duration& out, bool al
   return true;
 }
 
-bool read_duration(DecodeContext& c, const YAML::Node& n, std::optional<Duration>& out, bool allow_zero) {
+bool read_duration(DecodeContext& c, const yaml::Node& n, std::optional<Duration>& out, bool allow_zero) {
   Duration d{};
   if (!read_duration(c, n, d, allow_zero)) return false;
   out = d;
   return true;
 }
 
-bool read_percent(DecodeContext& c, const YAML::Node& n, double& out) {
-  bool ok = read_fields(c, n, {{"value", [&](const YAML::Node& v) {
+bool read_percent(DecodeContext& c, const yaml::Node& n, double& out) {
+  bool ok = read_fields(c, n, {{"value", [&](const yaml::Node& v) {
                                   if (read(c, v, out) && (out < 0 || out > 100)) {
                                     c.error(v, fmt::format("percentage {} must be between 0 and 100", out));
                                   }
@@ -312,7 +296,7 @@ bool read_percent(DecodeContext& c, const YAML::Node& n, double& out) {
   return ok;
 }
 
-bool read_port(DecodeContext& c, const YAML::Node& n, uint32_t& out) {
+bool read_port(DecodeContext& c, const yaml::Node& n, uint32_t& out) {
   if (!read(c, n, out)) return false;
   if (out == 0 || out > 65535) {
     c.error(n, fmt::format("port number {} must be between 1 and 65535", out));
@@ -321,16 +305,16 @@ bool read_port(DecodeContext& c, const YAML::Node& n, uint32_t& out) {
   return true;
 }
 
-void read_metadata(DecodeContext& c, const YAML::Node& metadata, Meta& meta) {
+void read_metadata(DecodeContext& c, const yaml::Node& metadata, Meta& meta) {
   FieldScope scope(c, "metadata");
-  if (!metadata.IsMap()) {
+  if (!metadata.is_map()) {
     c.error(metadata, "metadata must be a map");
     return;
   }
   // Kubernetes metadata has many server-set fields; read the ones the mesh uses.
   for (auto it = metadata.begin(); it != metadata.end(); ++it) {
-    if (!it->first.IsScalar() || it->second.IsNull()) continue;
-    const std::string& key = it->first.Scalar();
+    if (!it->first.is_scalar() || it->second.is_null()) continue;
+    const std::string& key = it->first.scalar();
     FieldScope field(c, key);
     if (key == "name") read(c, it->second, meta.name);
     else if (key == "namespace") read(c, it->second, meta.ns);

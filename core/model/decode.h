@@ -13,15 +13,13 @@
 #include <utility>
 #include <vector>
 
-#include <yaml-cpp/yaml.h>
-
 #include "core/model/api_common.h"
 #include "core/model/diag.h"
+#include "core/model/yaml_tree.h"
 
 namespace mesh::model {
 
-Pos pos_of(const YAML::Node& node);
-std::string_view type_name(const YAML::Node& node);
+using yaml::type_name;
 
 class DecodeContext {
  public:
@@ -32,19 +30,19 @@ class DecodeContext {
   const std::shared_ptr<const std::string>& file() const { return file_; }
   // Documents parsed out of a larger file report lines relative to the file.
   void set_line_offset(int lines) { line_offset_ = lines; }
-  // Position of `node` in the file (use this, not pos_of, for stored positions).
-  Pos pos(const YAML::Node& node) const;
+  // Position of `node` in the file (use this, not node.pos(), for stored positions).
+  Pos pos(const yaml::Node& node) const;
 
   void push_field(std::string_view name);
   void push_index(size_t index);
   void pop();
   std::string path() const;
 
-  void error(const YAML::Node& at, std::string message);
-  void warning(const YAML::Node& at, std::string message);
+  void error(const yaml::Node& at, std::string message);
+  void warning(const yaml::Node& at, std::string message);
   void report(Severity severity, Pos pos, std::string message);
   // For a problem at a field below the current path (e.g. a sibling check).
-  void error_field(const YAML::Node& at, std::string_view field, std::string message);
+  void error_field(const yaml::Node& at, std::string_view field, std::string message);
   size_t error_count() const { return errors_; }
 
  private:
@@ -71,49 +69,49 @@ class FieldScope {
 
 struct Field {
   std::string_view name;
-  std::function<void(const YAML::Node&)> read;
+  std::function<void(const yaml::Node&)> read;
 };
 
 // Reads a map: each known key calls its reader with the path extended; unknown
 // keys are errors; null values are treated as absent. Returns false if `node` is
 // not a map.
-bool read_fields(DecodeContext& c, const YAML::Node& node, std::initializer_list<Field> fields);
+bool read_fields(DecodeContext& c, const yaml::Node& node, std::initializer_list<Field> fields);
 // The same, for a field table assembled from shared parts.
-bool read_fields(DecodeContext& c, const YAML::Node& node, const std::vector<Field>& fields);
+bool read_fields(DecodeContext& c, const yaml::Node& node, const std::vector<Field>& fields);
 
 // Scalars. Each reports "expected a X" on a wrong type.
-bool read(DecodeContext& c, const YAML::Node& n, std::string& out);
-bool read(DecodeContext& c, const YAML::Node& n, bool& out);
-bool read(DecodeContext& c, const YAML::Node& n, int32_t& out);
-bool read(DecodeContext& c, const YAML::Node& n, uint32_t& out);
-bool read(DecodeContext& c, const YAML::Node& n, uint64_t& out);
-bool read(DecodeContext& c, const YAML::Node& n, double& out);
-bool read(DecodeContext& c, const YAML::Node& n, Labels& out);  // map<string,string>
-bool read(DecodeContext& c, const YAML::Node& n, StringMatch& out);
-bool read(DecodeContext& c, const YAML::Node& n, WorkloadSelector& out);
-bool read(DecodeContext& c, const YAML::Node& n, PortSelector& out);
+bool read(DecodeContext& c, const yaml::Node& n, std::string& out);
+bool read(DecodeContext& c, const yaml::Node& n, bool& out);
+bool read(DecodeContext& c, const yaml::Node& n, int32_t& out);
+bool read(DecodeContext& c, const yaml::Node& n, uint32_t& out);
+bool read(DecodeContext& c, const yaml::Node& n, uint64_t& out);
+bool read(DecodeContext& c, const yaml::Node& n, double& out);
+bool read(DecodeContext& c, const yaml::Node& n, Labels& out);  // map<string,string>
+bool read(DecodeContext& c, const yaml::Node& n, StringMatch& out);
+bool read(DecodeContext& c, const yaml::Node& n, WorkloadSelector& out);
+bool read(DecodeContext& c, const yaml::Node& n, PortSelector& out);
 
 // A duration in Go/Istio syntax ("1.5s", "100ms", "1h2m"); must be >= 1ms unless
 // `allow_zero`.
-bool read_duration(DecodeContext& c, const YAML::Node& n, Duration& out, bool allow_zero = false);
-bool read_duration(DecodeContext& c, const YAML::Node& n, std::optional<Duration>& out,
+bool read_duration(DecodeContext& c, const yaml::Node& n, Duration& out, bool allow_zero = false);
+bool read_duration(DecodeContext& c, const yaml::Node& n, std::optional<Duration>& out,
                    bool allow_zero = false);
 // Parses Go duration syntax; false on malformed text.
 bool parse_duration(std::string_view text, Duration& out);
 std::string format_duration(Duration d);
 
 // Istio's Percent {value: double} in [0, 100].
-bool read_percent(DecodeContext& c, const YAML::Node& n, double& out);
+bool read_percent(DecodeContext& c, const yaml::Node& n, double& out);
 
 // A port number 1..65535.
-bool read_port(DecodeContext& c, const YAML::Node& n, uint32_t& out);
+bool read_port(DecodeContext& c, const yaml::Node& n, uint32_t& out);
 
 // A regex that must compile with RE2.
-bool check_regex(DecodeContext& c, const YAML::Node& at, const std::string& pattern);
+bool check_regex(DecodeContext& c, const yaml::Node& at, const std::string& pattern);
 
 template <class T>
-bool read(DecodeContext& c, const YAML::Node& n, std::vector<T>& out) {
-  if (!n.IsSequence()) {
+bool read(DecodeContext& c, const yaml::Node& n, std::vector<T>& out) {
+  if (!n.is_sequence()) {
     c.error(n, "expected a list, got " + std::string(type_name(n)));
     return false;
   }
@@ -129,15 +127,15 @@ bool read(DecodeContext& c, const YAML::Node& n, std::vector<T>& out) {
 }
 
 template <class T>
-bool read(DecodeContext& c, const YAML::Node& n, std::optional<T>& out) {
+bool read(DecodeContext& c, const yaml::Node& n, std::optional<T>& out) {
   out.emplace();
   return read(c, n, *out);
 }
 
 // Reads a map of string to T, keeping the order written.
 template <class T>
-bool read(DecodeContext& c, const YAML::Node& n, std::vector<std::pair<std::string, T>>& out) {
-  if (!n.IsMap()) {
+bool read(DecodeContext& c, const yaml::Node& n, std::vector<std::pair<std::string, T>>& out) {
+  if (!n.is_map()) {
     c.error(n, "expected a map, got " + std::string(type_name(n)));
     return false;
   }
@@ -157,7 +155,7 @@ bool read(DecodeContext& c, const YAML::Node& n, std::vector<std::pair<std::stri
 }
 
 template <class E>
-bool read_enum(DecodeContext& c, const YAML::Node& n, E& out,
+bool read_enum(DecodeContext& c, const yaml::Node& n, E& out,
                std::initializer_list<std::pair<std::string_view, E>> names) {
   std::string text;
   if (!read(c, n, text)) return false;
@@ -174,6 +172,6 @@ bool read_enum(DecodeContext& c, const YAML::Node& n, E& out,
 }
 
 // Reads `metadata` of any object into meta (name, namespace, labels, annotations).
-void read_metadata(DecodeContext& c, const YAML::Node& metadata, Meta& meta);
+void read_metadata(DecodeContext& c, const yaml::Node& metadata, Meta& meta);
 
 }  // namespace mesh::model

@@ -11,28 +11,28 @@ namespace mesh::model {
 
 namespace {
 
-void read_subset(DecodeContext& c, const YAML::Node& n, Subset& out) {
+void read_subset(DecodeContext& c, const yaml::Node& n, Subset& out) {
   out.pos = c.pos(n);
   read_fields(c, n,
               {
                   {"name",
-                   [&](const YAML::Node& v) {
+                   [&](const yaml::Node& v) {
                      if (read(c, v, out.name) && !is_dns1123_label(out.name)) {
                        c.error(v, fmt::format("subset name \"{}\" is not a DNS-1123 label", out.name));
                      }
                    }},
                   {"labels",
-                   [&](const YAML::Node& v) {
+                   [&](const yaml::Node& v) {
                      if (read(c, v, out.labels)) check_labels(c, v);
                    }},
                   {"trafficPolicy",
-                   [&](const YAML::Node& v) { read_traffic_policy(c, v, out.traffic_policy.emplace()); }},
+                   [&](const yaml::Node& v) { read_traffic_policy(c, v, out.traffic_policy.emplace()); }},
               });
-  if (n.IsMap() && out.name.empty() && !n["name"]) c.error_field(n, "name", "required field is missing");
+  if (n.is_map() && out.name.empty() && !n["name"]) c.error_field(n, "name", "required field is missing");
 }
 
-void read_subsets(DecodeContext& c, const YAML::Node& n, std::vector<Subset>& out) {
-  read_each(c, n, out, [&](const YAML::Node& s, Subset& subset) { read_subset(c, s, subset); });
+void read_subsets(DecodeContext& c, const yaml::Node& n, std::vector<Subset>& out) {
+  read_each(c, n, out, [&](const yaml::Node& s, Subset& subset) { read_subset(c, s, subset); });
   std::set<std::string> names;
   for (size_t i = 0; i < out.size(); ++i) {
     if (out[i].name.empty() || names.insert(out[i].name).second) continue;
@@ -44,28 +44,28 @@ void read_subsets(DecodeContext& c, const YAML::Node& n, std::vector<Subset>& ou
 
 }  // namespace
 
-void decode_spec(DecodeContext& c, const YAML::Node& spec, DestinationRule& out) {
-  const YAML::Node* export_node = nullptr;
-  YAML::Node export_to;
+void decode_spec(DecodeContext& c, const yaml::Node& spec, DestinationRule& out) {
+  const yaml::Node* export_node = nullptr;
+  yaml::Node export_to;
   if (!read_fields(
           c, spec,
           {
               {"host",
-               [&](const YAML::Node& v) {
+               [&](const yaml::Node& v) {
                  if (!read(c, v, out.host)) return;
                  if (std::string problem = check_wildcard_domain(out.host); !problem.empty())
                    c.error(v, problem);
                }},
               {"trafficPolicy",
-               [&](const YAML::Node& v) { read_traffic_policy(c, v, out.traffic_policy.emplace()); }},
-              {"subsets", [&](const YAML::Node& v) { read_subsets(c, v, out.subsets); }},
+               [&](const yaml::Node& v) { read_traffic_policy(c, v, out.traffic_policy.emplace()); }},
+              {"subsets", [&](const yaml::Node& v) { read_subsets(c, v, out.subsets); }},
               {"exportTo",
-               [&](const YAML::Node& v) {
+               [&](const yaml::Node& v) {
                  export_to = v;
                  export_node = &export_to;
                }},
               {"workloadSelector",
-               [&](const YAML::Node& v) { read_match_labels_selector(c, v, out.workload_selector); }},
+               [&](const yaml::Node& v) { read_match_labels_selector(c, v, out.workload_selector); }},
           })) {
     return;
   }
@@ -76,7 +76,7 @@ void decode_spec(DecodeContext& c, const YAML::Node& spec, DestinationRule& out)
     rules.current_namespace_only = out.workload_selector.has_value();
     read_export_to(c, export_to, out.meta.ns, rules, out.export_to);
   }
-  if (!spec["host"] || spec["host"].IsNull()) c.error_field(spec, "host", "required field is missing");
+  if (!spec["host"] || spec["host"].is_null()) c.error_field(spec, "host", "required field is missing");
 }
 
 }  // namespace mesh::model

@@ -7,17 +7,17 @@
 namespace mesh::model {
 
 // Element readers for the list template in decode.h (found by argument-dependent lookup).
-bool read(DecodeContext& c, const YAML::Node& n, HTTPMirrorPolicy& out);
-bool read(DecodeContext& c, const YAML::Node& n, HTTPRouteDestination& out);
+bool read(DecodeContext& c, const yaml::Node& n, HTTPMirrorPolicy& out);
+bool read(DecodeContext& c, const yaml::Node& n, HTTPRouteDestination& out);
 
 namespace {
 
 enum class HeaderMapKind { kHeaders, kWithoutHeaders, kQueryParams };
 
-void read_match_map(DecodeContext& c, const YAML::Node& n,
+void read_match_map(DecodeContext& c, const yaml::Node& n,
                     std::vector<std::pair<std::string, StringMatch>>& out, HeaderMapKind kind,
                     const HttpRouteContext& ctx) {
-  if (!n.IsMap()) {
+  if (!n.is_map()) {
     c.error(n, fmt::format("expected a map, got {}", type_name(n)));
     return;
   }
@@ -37,7 +37,7 @@ void read_match_map(DecodeContext& c, const YAML::Node& n,
       }
     }
     StringMatch match;
-    if (it->second.IsNull()) {
+    if (it->second.is_null()) {
       c.error(it->second, "a match value must not be null (use {} to match presence)");
     } else {
       read_string_match(c, it->second, match, rules);
@@ -46,10 +46,10 @@ void read_match_map(DecodeContext& c, const YAML::Node& n,
   }
 }
 
-void read_match_request(DecodeContext& c, const YAML::Node& n, HTTPMatchRequest& m,
+void read_match_request(DecodeContext& c, const yaml::Node& n, HTTPMatchRequest& m,
                         const HttpRouteContext& ctx) {
   const auto match_field = [&](std::optional<StringMatch>& field, bool allow_empty_prefix) {
-    return [&c, &field, allow_empty_prefix](const YAML::Node& v) {
+    return [&c, &field, allow_empty_prefix](const yaml::Node& v) {
       field.emplace();
       StringMatchRules rules;
       rules.allow_empty_prefix = allow_empty_prefix;
@@ -59,48 +59,48 @@ void read_match_request(DecodeContext& c, const YAML::Node& n, HTTPMatchRequest&
   read_fields(
       c, n,
       {
-          {"name", [&](const YAML::Node& v) { read(c, v, m.name); }},
+          {"name", [&](const yaml::Node& v) { read(c, v, m.name); }},
           {"uri", match_field(m.uri, true)},
           {"scheme", match_field(m.scheme, false)},
           {"method", match_field(m.method, false)},
           {"authority", match_field(m.authority, false)},
           {"headers",
-           [&](const YAML::Node& v) { read_match_map(c, v, m.headers, HeaderMapKind::kHeaders, ctx); }},
+           [&](const yaml::Node& v) { read_match_map(c, v, m.headers, HeaderMapKind::kHeaders, ctx); }},
           {"withoutHeaders",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              read_match_map(c, v, m.without_headers, HeaderMapKind::kWithoutHeaders, ctx);
            }},
           {"queryParams",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              read_match_map(c, v, m.query_params, HeaderMapKind::kQueryParams, ctx);
            }},
-          {"port", [&](const YAML::Node& v) { read_port(c, v, m.port); }},
+          {"port", [&](const yaml::Node& v) { read_port(c, v, m.port); }},
           {"sourceLabels",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              if (read(c, v, m.source_labels)) check_labels(c, v);
            }},
           {"gateways",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              read_strings(c, v, m.gateways,
-                          [&](const YAML::Node& at, const std::string& g) { check_gateway_name(c, at, g); });
+                          [&](const yaml::Node& at, const std::string& g) { check_gateway_name(c, at, g); });
            }},
-          {"ignoreUriCase", [&](const YAML::Node& v) { read(c, v, m.ignore_uri_case); }},
+          {"ignoreUriCase", [&](const yaml::Node& v) { read(c, v, m.ignore_uri_case); }},
           {"sourceNamespace",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              if (read(c, v, m.source_namespace) && !is_dns1123_label(m.source_namespace)) {
                c.error(v, fmt::format("sourceNamespace \"{}\" is not a valid namespace name",
                                       m.source_namespace));
              }
            }},
-          {"statPrefix", [&](const YAML::Node& v) { read(c, v, m.stat_prefix); }},
+          {"statPrefix", [&](const yaml::Node& v) { read(c, v, m.stat_prefix); }},
       });
 }
 
-bool read_route_destination(DecodeContext& c, const YAML::Node& n, HTTPRouteDestination& out) {
+bool read_route_destination(DecodeContext& c, const yaml::Node& n, HTTPRouteDestination& out) {
   read_with_destination(c, n, out.destination,
                         {
-                            {"weight", [&](const YAML::Node& v) { read_weight(c, v, out.weight); }},
-                            {"headers", [&](const YAML::Node& v) { read_headers(c, v, out.headers); }},
+                            {"weight", [&](const yaml::Node& v) { read_weight(c, v, out.weight); }},
+                            {"headers", [&](const yaml::Node& v) { read_headers(c, v, out.headers); }},
                         });
   return true;
 }
@@ -112,7 +112,7 @@ struct MirrorFields {
   std::optional<uint32_t> legacy_percent;
 };
 
-void read_legacy_mirror_percent(DecodeContext& c, const YAML::Node& v, MirrorFields& m) {
+void read_legacy_mirror_percent(DecodeContext& c, const yaml::Node& v, MirrorFields& m) {
   uint32_t value = 0;
   if (!read(c, v, value)) return;
   c.warning(v, "mirrorPercent is deprecated; use mirrorPercentage");
@@ -120,11 +120,11 @@ void read_legacy_mirror_percent(DecodeContext& c, const YAML::Node& v, MirrorFie
   m.legacy_percent = value;
 }
 
-void read_mirror_policy(DecodeContext& c, const YAML::Node& n, HTTPMirrorPolicy& out) {
+void read_mirror_policy(DecodeContext& c, const yaml::Node& n, HTTPMirrorPolicy& out) {
   read_with_destination(c, n, out.destination,
                         {
                             {"percentage",
-                             [&](const YAML::Node& v) {
+                             [&](const yaml::Node& v) {
                                double value = 0;
                                read_percent(c, v, value);
                                out.percentage = value;
@@ -132,23 +132,23 @@ void read_mirror_policy(DecodeContext& c, const YAML::Node& n, HTTPMirrorPolicy&
                         });
 }
 
-void read_delegate(DecodeContext& c, const YAML::Node& n, Delegate& out) {
+void read_delegate(DecodeContext& c, const yaml::Node& n, Delegate& out) {
   read_fields(c, n,
               {
-                  {"name", [&](const YAML::Node& v) { read(c, v, out.name); }},
+                  {"name", [&](const yaml::Node& v) { read(c, v, out.name); }},
                   {"namespace",
-                   [&](const YAML::Node& v) {
+                   [&](const yaml::Node& v) {
                      if (read(c, v, out.ns) && !is_dns1123_label(out.ns)) {
                        c.error(v, fmt::format("namespace \"{}\" is not a valid namespace name", out.ns));
                      }
                    }},
               });
-  if (n.IsMap() && out.name.empty()) c.error_field(n, "name", "required field is missing");
+  if (n.is_map() && out.name.empty()) c.error_field(n, "name", "required field is missing");
 }
 
 // Route, redirect, directResponse and delegate exclude each other; fault and
 // rewrite make no sense without a forwarded request.
-void check_route_conflicts(DecodeContext& c, const YAML::Node& n, const HTTPRoute& r,
+void check_route_conflicts(DecodeContext& c, const yaml::Node& n, const HTTPRoute& r,
                            const HttpRouteContext& ctx, bool has_route) {
   const auto at = [&](std::string_view field, std::string message) {
     c.error_field(child_or_self(n, field), field, std::move(message));
@@ -175,7 +175,7 @@ void check_route_conflicts(DecodeContext& c, const YAML::Node& n, const HTTPRout
 }
 
 // The authority may be rewritten in one place only.
-void check_authority_rewrite(DecodeContext& c, const YAML::Node& n, const HTTPRoute& r) {
+void check_authority_rewrite(DecodeContext& c, const yaml::Node& n, const HTTPRoute& r) {
   int sources = r.rewrite && !r.rewrite->authority.empty() ? 1 : 0;
   for (const auto* ops : {&r.headers.request.set, &r.headers.request.add}) {
     for (const auto& [name, value] : *ops) sources += name == ":authority" || name == "host" ? 1 : 0;
@@ -186,7 +186,7 @@ void check_authority_rewrite(DecodeContext& c, const YAML::Node& n, const HTTPRo
   }
 }
 
-void fold_mirrors(DecodeContext& c, const YAML::Node& n, MirrorFields& m, HTTPRoute& out) {
+void fold_mirrors(DecodeContext& c, const yaml::Node& n, MirrorFields& m, HTTPRoute& out) {
   if (m.mirror && !out.mirrors.empty()) {
     c.error_field(child_or_self(n, "mirrors"), "mirrors", "mirror and mirrors cannot both be set");
   }
@@ -202,16 +202,16 @@ void fold_mirrors(DecodeContext& c, const YAML::Node& n, MirrorFields& m, HTTPRo
 
 }  // namespace
 
-bool read(DecodeContext& c, const YAML::Node& n, HTTPMirrorPolicy& out) {
+bool read(DecodeContext& c, const yaml::Node& n, HTTPMirrorPolicy& out) {
   read_mirror_policy(c, n, out);
   return true;
 }
 
-bool read(DecodeContext& c, const YAML::Node& n, HTTPRouteDestination& out) {
+bool read(DecodeContext& c, const yaml::Node& n, HTTPRouteDestination& out) {
   return read_route_destination(c, n, out);
 }
 
-void read_http_route(DecodeContext& c, const YAML::Node& n, HTTPRoute& out, const HttpRouteContext& ctx) {
+void read_http_route(DecodeContext& c, const yaml::Node& n, HTTPRoute& out, const HttpRouteContext& ctx) {
   out.pos = c.pos(n);
   MirrorFields mirror;
   const auto opt = [](auto& field) -> auto& {
@@ -220,29 +220,29 @@ void read_http_route(DecodeContext& c, const YAML::Node& n, HTTPRoute& out, cons
   if (!read_fields(
           c, n,
           {
-              {"name", [&](const YAML::Node& v) { read(c, v, out.name); }},
+              {"name", [&](const yaml::Node& v) { read(c, v, out.name); }},
               {"match",
-               [&](const YAML::Node& v) {
-                 read_each(c, v, out.match, [&](const YAML::Node& m, HTTPMatchRequest& match) {
+               [&](const yaml::Node& v) {
+                 read_each(c, v, out.match, [&](const yaml::Node& m, HTTPMatchRequest& match) {
                    read_match_request(c, m, match, ctx);
                  });
                }},
-              {"route", [&](const YAML::Node& v) { read_weighted_destinations(c, v, out.route); }},
-              {"redirect", [&](const YAML::Node& v) { read_redirect(c, v, opt(out.redirect)); }},
+              {"route", [&](const yaml::Node& v) { read_weighted_destinations(c, v, out.route); }},
+              {"redirect", [&](const yaml::Node& v) { read_redirect(c, v, opt(out.redirect)); }},
               {"directResponse",
-               [&](const YAML::Node& v) { read_direct_response(c, v, opt(out.direct_response)); }},
-              {"delegate", [&](const YAML::Node& v) { read_delegate(c, v, opt(out.delegate)); }},
-              {"rewrite", [&](const YAML::Node& v) { read_rewrite(c, v, opt(out.rewrite)); }},
-              {"timeout", [&](const YAML::Node& v) { read_ms_duration(c, v, out.timeout); }},
-              {"retries", [&](const YAML::Node& v) { read_retries(c, v, opt(out.retries)); }},
-              {"fault", [&](const YAML::Node& v) { read_fault(c, v, opt(out.fault)); }},
-              {"mirror", [&](const YAML::Node& v) { read_destination(c, v, opt(mirror.mirror)); }},
-              {"mirrors", [&](const YAML::Node& v) { read(c, v, out.mirrors); }},
-              {"mirrorPercentage", [&](const YAML::Node& v) { read_percent(c, v, opt(mirror.percentage)); }},
-              {"mirrorPercent", [&](const YAML::Node& v) { read_legacy_mirror_percent(c, v, mirror); }},
-              {"mirror_percent", [&](const YAML::Node& v) { read_legacy_mirror_percent(c, v, mirror); }},
-              {"corsPolicy", [&](const YAML::Node& v) { read_cors_policy(c, v, opt(out.cors_policy)); }},
-              {"headers", [&](const YAML::Node& v) { read_headers(c, v, out.headers); }},
+               [&](const yaml::Node& v) { read_direct_response(c, v, opt(out.direct_response)); }},
+              {"delegate", [&](const yaml::Node& v) { read_delegate(c, v, opt(out.delegate)); }},
+              {"rewrite", [&](const yaml::Node& v) { read_rewrite(c, v, opt(out.rewrite)); }},
+              {"timeout", [&](const yaml::Node& v) { read_ms_duration(c, v, out.timeout); }},
+              {"retries", [&](const yaml::Node& v) { read_retries(c, v, opt(out.retries)); }},
+              {"fault", [&](const yaml::Node& v) { read_fault(c, v, opt(out.fault)); }},
+              {"mirror", [&](const yaml::Node& v) { read_destination(c, v, opt(mirror.mirror)); }},
+              {"mirrors", [&](const yaml::Node& v) { read(c, v, out.mirrors); }},
+              {"mirrorPercentage", [&](const yaml::Node& v) { read_percent(c, v, opt(mirror.percentage)); }},
+              {"mirrorPercent", [&](const yaml::Node& v) { read_legacy_mirror_percent(c, v, mirror); }},
+              {"mirror_percent", [&](const yaml::Node& v) { read_legacy_mirror_percent(c, v, mirror); }},
+              {"corsPolicy", [&](const yaml::Node& v) { read_cors_policy(c, v, opt(out.cors_policy)); }},
+              {"headers", [&](const yaml::Node& v) { read_headers(c, v, out.headers); }},
           })) {
     return;
   }

@@ -48,7 +48,7 @@ bool decode_base64(std::string_view in, std::string& out) {
   return pad <= 2;
 }
 
-bool check_http_status(DecodeContext& c, const YAML::Node& at, uint32_t status) {
+bool check_http_status(DecodeContext& c, const yaml::Node& at, uint32_t status) {
   if (status >= 200 && status <= 599) return true;
   c.error(at, fmt::format("HTTP status {} must be between 200 and 599", status));
   return false;
@@ -92,17 +92,17 @@ bool is_retry_policy(std::string_view p) {
   return !p.empty() && code >= 100 && code <= 599;
 }
 
-void read_body(DecodeContext& c, const YAML::Node& n, std::string& out) {
+void read_body(DecodeContext& c, const yaml::Node& n, std::string& out) {
   int set = 0;
   read_fields(c, n,
               {
                   {"string",
-                   [&](const YAML::Node& v) {
+                   [&](const yaml::Node& v) {
                      ++set;
                      read(c, v, out);
                    }},
                   {"bytes",
-                   [&](const YAML::Node& v) {
+                   [&](const yaml::Node& v) {
                      ++set;
                      std::string text;
                      if (read(c, v, text) && !decode_base64(text, out))
@@ -117,26 +117,26 @@ void read_body(DecodeContext& c, const YAML::Node& n, std::string& out) {
   }
 }
 
-void read_percent_field(DecodeContext& c, const YAML::Node& v, double& out, bool& seen) {
+void read_percent_field(DecodeContext& c, const yaml::Node& v, double& out, bool& seen) {
   seen = true;
   read_percent(c, v, out);
 }
 
-void read_delay(DecodeContext& c, const YAML::Node& n, FaultDelay& out) {
+void read_delay(DecodeContext& c, const yaml::Node& n, FaultDelay& out) {
   bool has_percentage = false;
   std::optional<int32_t> legacy;
   read_fields(c, n,
               {
-                  {"fixedDelay", [&](const YAML::Node& v) { read_ms_duration(c, v, out.fixed_delay); }},
+                  {"fixedDelay", [&](const yaml::Node& v) { read_ms_duration(c, v, out.fixed_delay); }},
                   {"exponentialDelay",
-                   [&](const YAML::Node& v) {
+                   [&](const yaml::Node& v) {
                      read_ms_duration(c, v, out.exponential_delay);
                      c.error(v, "exponentialDelay is not supported");
                    }},
                   {"percentage",
-                   [&](const YAML::Node& v) { read_percent_field(c, v, out.percentage, has_percentage); }},
+                   [&](const yaml::Node& v) { read_percent_field(c, v, out.percentage, has_percentage); }},
                   {"percent",
-                   [&](const YAML::Node& v) {
+                   [&](const yaml::Node& v) {
                      int32_t value = 0;
                      if (!read(c, v, value)) return;
                      c.warning(v, "percent is deprecated; use percentage");
@@ -146,25 +146,25 @@ void read_delay(DecodeContext& c, const YAML::Node& n, FaultDelay& out) {
                    }},
               });
   if (!has_percentage && legacy) out.percentage = *legacy;
-  if (!n.IsMap()) return;
+  if (!n.is_map()) return;
   if (out.fixed_delay && out.exponential_delay)
     c.error(n, "only one of fixedDelay or exponentialDelay may be set");
   if (!n["fixedDelay"] && !n["exponentialDelay"]) c.error_field(n, "fixedDelay", "required field is missing");
 }
 
-void read_abort(DecodeContext& c, const YAML::Node& n, FaultAbort& out) {
+void read_abort(DecodeContext& c, const yaml::Node& n, FaultAbort& out) {
   int kinds = 0;
   bool has_percentage = false;
   read_fields(
       c, n,
       {
           {"httpStatus",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              ++kinds;
              if (read(c, v, out.http_status)) check_http_status(c, v, out.http_status);
            }},
           {"grpcStatus",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              ++kinds;
              if (read(c, v, out.grpc_status) && !is_grpc_status(out.grpc_status)) {
                c.error(v, fmt::format("unknown gRPC status \"{}\" (expected a code name such as NOT_FOUND)",
@@ -172,42 +172,42 @@ void read_abort(DecodeContext& c, const YAML::Node& n, FaultAbort& out) {
              }
            }},
           {"http2Error",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              ++kinds;
              read(c, v, out.http2_error);
              c.error(v, "http2Error aborts are not supported");
            }},
           {"percentage",
-           [&](const YAML::Node& v) { read_percent_field(c, v, out.percentage, has_percentage); }},
+           [&](const yaml::Node& v) { read_percent_field(c, v, out.percentage, has_percentage); }},
       });
   if (kinds > 1) c.error(n, "only one of httpStatus, grpcStatus or http2Error may be set");
-  if (kinds == 0 && n.IsMap()) c.warning(n, "abort has no httpStatus or grpcStatus, so it does nothing");
+  if (kinds == 0 && n.is_map()) c.warning(n, "abort has no httpStatus or grpcStatus, so it does nothing");
 }
 
 }  // namespace
 
-void read_redirect(DecodeContext& c, const YAML::Node& n, HTTPRedirect& out) {
+void read_redirect(DecodeContext& c, const yaml::Node& n, HTTPRedirect& out) {
   uint32_t code = 0;
   read_fields(
       c, n,
       {
-          {"uri", [&](const YAML::Node& v) { read(c, v, out.uri); }},
-          {"authority", [&](const YAML::Node& v) { read(c, v, out.authority); }},
-          {"port", [&](const YAML::Node& v) { read_port(c, v, out.port); }},
+          {"uri", [&](const yaml::Node& v) { read(c, v, out.uri); }},
+          {"authority", [&](const yaml::Node& v) { read(c, v, out.authority); }},
+          {"port", [&](const yaml::Node& v) { read_port(c, v, out.port); }},
           {"derivePort",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              read_enum(c, v, out.derive_port,
                        {{"FROM_PROTOCOL_DEFAULT", HTTPRedirect::DerivePort::kFromProtocolDefault},
                         {"FROM_REQUEST_PORT", HTTPRedirect::DerivePort::kFromRequestPort}});
            }},
           {"scheme",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              if (read(c, v, out.scheme) && out.scheme != "http" && out.scheme != "https") {
                c.error(v, fmt::format("redirect scheme \"{}\" must be \"http\" or \"https\"", out.scheme));
              }
            }},
           {"redirectCode",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              if (!read(c, v, code)) return;
              if (code != 0 && (code < 300 || code > 399)) {
                c.error(v, fmt::format("redirect code {} must be a 3xx status", code));
@@ -215,7 +215,7 @@ void read_redirect(DecodeContext& c, const YAML::Node& n, HTTPRedirect& out) {
            }},
       });
   if (code != 0) out.redirect_code = code;
-  if (!n.IsMap()) return;
+  if (!n.is_map()) return;
   if (n["port"] && n["derivePort"])
     c.error_field(n["derivePort"], "derivePort", "only one of port or derivePort may be set");
   if (out.uri.empty() && out.authority.empty() && out.scheme.empty() && !n["port"] && !n["derivePort"]) {
@@ -223,41 +223,41 @@ void read_redirect(DecodeContext& c, const YAML::Node& n, HTTPRedirect& out) {
   }
 }
 
-void read_direct_response(DecodeContext& c, const YAML::Node& n, HTTPDirectResponse& out) {
+void read_direct_response(DecodeContext& c, const yaml::Node& n, HTTPDirectResponse& out) {
   read_fields(c, n,
               {
                   {"status",
-                   [&](const YAML::Node& v) {
+                   [&](const yaml::Node& v) {
                      if (read(c, v, out.status)) check_http_status(c, v, out.status);
                    }},
-                  {"body", [&](const YAML::Node& v) { read_body(c, v, out.body); }},
+                  {"body", [&](const yaml::Node& v) { read_body(c, v, out.body); }},
               });
-  if (n.IsMap() && !n["status"]) c.error_field(n, "status", "required field is missing");
+  if (n.is_map() && !n["status"]) c.error_field(n, "status", "required field is missing");
 }
 
-void read_rewrite(DecodeContext& c, const YAML::Node& n, HTTPRewrite& out) {
+void read_rewrite(DecodeContext& c, const yaml::Node& n, HTTPRewrite& out) {
   read_fields(
       c, n,
       {
-          {"uri", [&](const YAML::Node& v) { read(c, v, out.uri); }},
-          {"authority", [&](const YAML::Node& v) { read(c, v, out.authority); }},
+          {"uri", [&](const yaml::Node& v) { read(c, v, out.uri); }},
+          {"authority", [&](const yaml::Node& v) { read(c, v, out.authority); }},
           {"uriRegexRewrite",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              RegexRewrite& rr = out.uri_regex_rewrite.emplace();
              read_fields(c, v,
                          {
                              {"match",
-                              [&](const YAML::Node& m) {
+                              [&](const yaml::Node& m) {
                                 if (read(c, m, rr.match)) check_istio_regex(c, m, rr.match);
                               }},
-                             {"rewrite", [&](const YAML::Node& r) { read(c, r, rr.rewrite); }},
+                             {"rewrite", [&](const yaml::Node& r) { read(c, r, rr.rewrite); }},
                          });
-             if (v.IsMap() && (rr.match.empty() || rr.rewrite.empty()) && !(v["match"] && rr.match.empty())) {
+             if (v.is_map() && (rr.match.empty() || rr.rewrite.empty()) && !(v["match"] && rr.match.empty())) {
                c.error(v, "uriRegexRewrite needs both match and rewrite");
              }
            }},
       });
-  if (!n.IsMap()) return;
+  if (!n.is_map()) return;
   if (!out.uri.empty() && out.uri_regex_rewrite) {
     c.error_field(n["uriRegexRewrite"], "uriRegexRewrite", "only one of uri or uriRegexRewrite may be set");
   }
@@ -266,22 +266,22 @@ void read_rewrite(DecodeContext& c, const YAML::Node& n, HTTPRewrite& out) {
   }
 }
 
-void read_retries(DecodeContext& c, const YAML::Node& n, HTTPRetry& out) {
+void read_retries(DecodeContext& c, const yaml::Node& n, HTTPRetry& out) {
   bool extra = false;  // anything beyond attempts
   read_fields(c, n,
               {
                   {"attempts",
-                   [&](const YAML::Node& v) {
+                   [&](const yaml::Node& v) {
                      if (read(c, v, out.attempts) && out.attempts < 0)
                        c.error(v, "attempts must not be negative");
                    }},
                   {"perTryTimeout",
-                   [&](const YAML::Node& v) {
+                   [&](const yaml::Node& v) {
                      extra = true;
                      read_ms_duration(c, v, out.per_try_timeout);
                    }},
                   {"retryOn",
-                   [&](const YAML::Node& v) {
+                   [&](const yaml::Node& v) {
                      extra = true;
                      if (!read(c, v, out.retry_on)) return;
                      size_t start = 0;
@@ -294,17 +294,17 @@ void read_retries(DecodeContext& c, const YAML::Node& n, HTTPRetry& out) {
                      }
                    }},
                   {"retryRemoteLocalities",
-                   [&](const YAML::Node& v) {
+                   [&](const yaml::Node& v) {
                      extra = true;
                      read(c, v, out.retry_remote_localities);
                    }},
                   {"retryIgnorePreviousHosts",
-                   [&](const YAML::Node& v) {
+                   [&](const yaml::Node& v) {
                      bool ignored = false;
                      read(c, v, ignored);
                    }},
                   {"backoff",
-                   [&](const YAML::Node& v) {
+                   [&](const yaml::Node& v) {
                      std::optional<Duration> ignored;
                      read_ms_duration(c, v, ignored);
                    }},
@@ -313,21 +313,21 @@ void read_retries(DecodeContext& c, const YAML::Node& n, HTTPRetry& out) {
     c.error(n, "retry settings have no effect when attempts is 0 (retries disabled)");
 }
 
-void read_fault(DecodeContext& c, const YAML::Node& n, HTTPFaultInjection& out) {
+void read_fault(DecodeContext& c, const yaml::Node& n, HTTPFaultInjection& out) {
   read_fields(c, n,
               {
-                  {"delay", [&](const YAML::Node& v) { read_delay(c, v, out.delay.emplace()); }},
-                  {"abort", [&](const YAML::Node& v) { read_abort(c, v, out.abort.emplace()); }},
+                  {"delay", [&](const yaml::Node& v) { read_delay(c, v, out.delay.emplace()); }},
+                  {"abort", [&](const yaml::Node& v) { read_abort(c, v, out.abort.emplace()); }},
               });
-  if (n.IsMap() && !out.delay && !out.abort) c.error(n, "fault injection needs an abort, a delay or both");
+  if (n.is_map() && !out.delay && !out.abort) c.error(n, "fault injection needs an abort, a delay or both");
 }
 
-void read_cors_policy(DecodeContext& c, const YAML::Node& n, CorsPolicy& out) {
+void read_cors_policy(DecodeContext& c, const yaml::Node& n, CorsPolicy& out) {
   static const std::set<std::string, std::less<>> methods = {"GET",    "HEAD",    "POST",    "PUT",  "PATCH",
                                                              "DELETE", "CONNECT", "OPTIONS", "TRACE"};
   const auto header_names = [&](std::vector<std::string>& list) {
-    return [&c, &list](const YAML::Node& v) {
-      read_strings(c, v, list, [&c](const YAML::Node& at, const std::string& name) {
+    return [&c, &list](const yaml::Node& v) {
+      read_strings(c, v, list, [&c](const yaml::Node& at, const std::string& name) {
         if (name != "*" && !is_match_header_name(name))
           c.error(at, fmt::format("\"{}\" is not a valid header name", name));
       });
@@ -336,8 +336,8 @@ void read_cors_policy(DecodeContext& c, const YAML::Node& n, CorsPolicy& out) {
   read_fields(c, n,
               {
                   {"allowOrigins",
-                   [&](const YAML::Node& v) {
-                     if (!v.IsSequence()) {
+                   [&](const yaml::Node& v) {
+                     if (!v.is_sequence()) {
                        c.error(v, fmt::format("expected a list, got {}", type_name(v)));
                        return;
                      }
@@ -349,7 +349,7 @@ void read_cors_policy(DecodeContext& c, const YAML::Node& n, CorsPolicy& out) {
                      }
                    }},
                   {"allowOrigin",
-                   [&](const YAML::Node& v) {
+                   [&](const yaml::Node& v) {
                      c.warning(v, "allowOrigin is deprecated; use allowOrigins");
                      std::vector<std::string> origins;
                      read_strings(c, v, origins);
@@ -357,8 +357,8 @@ void read_cors_policy(DecodeContext& c, const YAML::Node& n, CorsPolicy& out) {
                        out.allow_origins.push_back({StringMatch::Kind::kExact, std::move(o), c.pos(v)});
                    }},
                   {"allowMethods",
-                   [&](const YAML::Node& v) {
-                     read_strings(c, v, out.allow_methods, [&](const YAML::Node& at, const std::string& m) {
+                   [&](const yaml::Node& v) {
+                     read_strings(c, v, out.allow_methods, [&](const yaml::Node& at, const std::string& m) {
                        if (!methods.count(m))
                          c.error(at, fmt::format("\"{}\" is not a supported HTTP method", m));
                      });
@@ -366,14 +366,14 @@ void read_cors_policy(DecodeContext& c, const YAML::Node& n, CorsPolicy& out) {
                   {"allowHeaders", header_names(out.allow_headers)},
                   {"exposeHeaders", header_names(out.expose_headers)},
                   {"maxAge",
-                   [&](const YAML::Node& v) {
+                   [&](const yaml::Node& v) {
                      if (read_ms_duration(c, v, out.max_age) && out.max_age->count() % 1'000'000'000 != 0) {
                        c.error(v, "maxAge has a precision of whole seconds");
                      }
                    }},
-                  {"allowCredentials", [&](const YAML::Node& v) { read(c, v, out.allow_credentials); }},
+                  {"allowCredentials", [&](const yaml::Node& v) { read(c, v, out.allow_credentials); }},
                   {"unmatchedPreflights",
-                   [&](const YAML::Node& v) {
+                   [&](const yaml::Node& v) {
                      read_enum(c, v, out.unmatched_preflights,
                                {{"UNSPECIFIED", CorsPolicy::UnmatchedPreflights::kUnspecified},
                                 {"FORWARD", CorsPolicy::UnmatchedPreflights::kForward},

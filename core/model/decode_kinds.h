@@ -3,32 +3,30 @@
 // reports every problem to the context. `meta` is already filled by the loader.
 #pragma once
 
-#include <yaml-cpp/yaml.h>
-
 #include "core/model/config_set.h"
 #include "core/model/decode.h"
 
 namespace mesh::model {
 
 // networking.istio.io (decode_networking*.cc)
-void decode_spec(DecodeContext& c, const YAML::Node& spec, VirtualService& out);
-void decode_spec(DecodeContext& c, const YAML::Node& spec, DestinationRule& out);
-void decode_spec(DecodeContext& c, const YAML::Node& spec, Gateway& out);
-void decode_spec(DecodeContext& c, const YAML::Node& spec, ServiceEntry& out);
-void decode_spec(DecodeContext& c, const YAML::Node& spec, WorkloadEntry& out);
-void decode_spec(DecodeContext& c, const YAML::Node& spec, Sidecar& out);
+void decode_spec(DecodeContext& c, const yaml::Node& spec, VirtualService& out);
+void decode_spec(DecodeContext& c, const yaml::Node& spec, DestinationRule& out);
+void decode_spec(DecodeContext& c, const yaml::Node& spec, Gateway& out);
+void decode_spec(DecodeContext& c, const yaml::Node& spec, ServiceEntry& out);
+void decode_spec(DecodeContext& c, const yaml::Node& spec, WorkloadEntry& out);
+void decode_spec(DecodeContext& c, const yaml::Node& spec, Sidecar& out);
 
 // security.istio.io (decode_security.cc)
-void decode_spec(DecodeContext& c, const YAML::Node& spec, PeerAuthentication& out);
-void decode_spec(DecodeContext& c, const YAML::Node& spec, AuthorizationPolicy& out);
-void decode_spec(DecodeContext& c, const YAML::Node& spec, RequestAuthentication& out);
+void decode_spec(DecodeContext& c, const yaml::Node& spec, PeerAuthentication& out);
+void decode_spec(DecodeContext& c, const yaml::Node& spec, AuthorizationPolicy& out);
+void decode_spec(DecodeContext& c, const yaml::Node& spec, RequestAuthentication& out);
 
 // Kubernetes (decode_kube.cc): these take the whole document.
-void decode_object(DecodeContext& c, const YAML::Node& doc, Namespace& out);
-void decode_object(DecodeContext& c, const YAML::Node& doc, ServiceAccount& out);
-void decode_object(DecodeContext& c, const YAML::Node& doc, Service& out);
-void decode_object(DecodeContext& c, const YAML::Node& doc, Pod& out);
-void decode_object(DecodeContext& c, const YAML::Node& doc, Workload& out);
-void decode_object(DecodeContext& c, const YAML::Node& doc, EndpointSlice& out);
+void decode_object(DecodeContext& c, const yaml::Node& doc, Namespace& out);
+void decode_object(DecodeContext& c, const yaml::Node& doc, ServiceAccount& out);
+void decode_object(DecodeContext& c, const yaml::Node& doc, Service& out);
+void decode_object(DecodeContext& c, const yaml::Node& doc, Pod& out);
+void decode_object(DecodeContext& c, const yaml::Node& doc, Workload& out);
+void decode_object(DecodeContext& c, const yaml::Node& doc, EndpointSlice& out);
 
 }  // namespace mesh::model

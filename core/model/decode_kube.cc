@@ -14,14 +14,14 @@ namespace mesh::model {
 namespace {
 
 // Like read_fields, but keys the mesh does not read are skipped silently.
-bool read_known(DecodeContext& c, const YAML::Node& node, std::initializer_list<Field> fields) {
-  if (!node.IsMap()) {
+bool read_known(DecodeContext& c, const yaml::Node& node, std::initializer_list<Field> fields) {
+  if (!node.is_map()) {
     c.error(node, fmt::format("expected a map, got {}", type_name(node)));
     return false;
   }
   for (auto it = node.begin(); it != node.end(); ++it) {
-    if (!it->first.IsScalar() || it->second.IsNull()) continue;
-    const std::string& key = it->first.Scalar();
+    if (!it->first.is_scalar() || it->second.is_null()) continue;
+    const std::string& key = it->first.scalar();
     for (const Field& f : fields) {
       if (f.name != key) continue;
       FieldScope scope(c, key);
@@ -33,8 +33,8 @@ bool read_known(DecodeContext& c, const YAML::Node& node, std::initializer_list<
 }
 
 template <class F>
-void for_each_item(DecodeContext& c, const YAML::Node& n, F item) {
-  if (!n.IsSequence()) {
+void for_each_item(DecodeContext& c, const yaml::Node& n, F item) {
+  if (!n.is_sequence()) {
     c.error(n, fmt::format("expected a list, got {}", type_name(n)));
     return;
   }
@@ -45,19 +45,13 @@ void for_each_item(DecodeContext& c, const YAML::Node& n, F item) {
 }
 
 // A field below `parent` by path ("spec", "template"), descending through maps.
-YAML::Node child(const YAML::Node& parent, std::initializer_list<const char*> path) {
-  YAML::Node n(parent);
-  for (const char* key : path) {
-    if (!n.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
-    const YAML::Node& map = n;  // const lookup: a non-const one inserts missing keys
-    const YAML::Node next = map[key];
-    if (!next) return YAML::Node(YAML::NodeType::Undefined);
-    n.reset(next);  // reset: assignment would overwrite the node shared with parent
-  }
+yaml::Node child(const yaml::Node& parent, std::initializer_list<const char*> path) {
+  yaml::Node n = parent;
+  for (const char* key : path) n = n[key];  // missing stays missing
   return n;
 }
 
-void read_one_of(DecodeContext& c, const YAML::Node& n, std::string& out,
+void read_one_of(DecodeContext& c, const yaml::Node& n, std::string& out,
                  std::initializer_list<std::string_view> allowed) {
   std::string value;
   if (!read(c, n, value)) return;
@@ -70,7 +64,7 @@ void read_one_of(DecodeContext& c, const YAML::Node& n, std::string& out,
   out = std::move(value);
 }
 
-void read_protocol(DecodeContext& c, const YAML::Node& n, std::string& out) {
+void read_protocol(DecodeContext& c, const yaml::Node& n, std::string& out) {
   read_one_of(c, n, out, {"TCP", "UDP", "SCTP"});
 }
 
@@ -88,7 +82,7 @@ bool valid_port_name(std::string_view name) {
   return letter;
 }
 
-void read_port_name(DecodeContext& c, const YAML::Node& n, std::string& out) {
+void read_port_name(DecodeContext& c, const yaml::Node& n, std::string& out) {
   if (!read(c, n, out)) return;
   if (!valid_port_name(out)) {
     c.error(n, fmt::format("port name \"{}\" must be 1-15 lower-case letters, digits or '-', with a letter",
@@ -97,12 +91,12 @@ void read_port_name(DecodeContext& c, const YAML::Node& n, std::string& out) {
 }
 
 // targetPort is an int-or-string: a number, or the name of a container port.
-void read_target_port(DecodeContext& c, const YAML::Node& n, KubeServicePort& p) {
-  if (!n.IsScalar()) {
+void read_target_port(DecodeContext& c, const yaml::Node& n, KubeServicePort& p) {
+  if (!n.is_scalar()) {
     c.error(n, fmt::format("expected a port number or port name, got {}", type_name(n)));
     return;
   }
-  const std::string& s = n.Scalar();
+  const std::string& s = n.scalar();
   if (!s.empty() && std::all_of(s.begin(), s.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
     read_port(c, n, p.target_port);
   } else {
@@ -112,26 +106,26 @@ void read_target_port(DecodeContext& c, const YAML::Node& n, KubeServicePort& p)
 
 // ---------------------------------------------------------------------- Service
 
-void read_service_port(DecodeContext& c, const YAML::Node& n, KubeServicePort& p) {
+void read_service_port(DecodeContext& c, const yaml::Node& n, KubeServicePort& p) {
   p.pos = c.pos(n);
   bool has_port = false;
   const bool ok = read_known(c, n,
                              {
-                                 {"name", [&](const YAML::Node& v) { read_port_name(c, v, p.name); }},
+                                 {"name", [&](const yaml::Node& v) { read_port_name(c, v, p.name); }},
                                  {"port",
-                                  [&](const YAML::Node& v) {
+                                  [&](const yaml::Node& v) {
                                     has_port = true;
                                     read_port(c, v, p.port);
                                   }},
-                                 {"targetPort", [&](const YAML::Node& v) { read_target_port(c, v, p); }},
-                                 {"protocol", [&](const YAML::Node& v) { read_protocol(c, v, p.protocol); }},
-                                 {"appProtocol", [&](const YAML::Node& v) { read(c, v, p.app_protocol); }},
+                                 {"targetPort", [&](const yaml::Node& v) { read_target_port(c, v, p); }},
+                                 {"protocol", [&](const yaml::Node& v) { read_protocol(c, v, p.protocol); }},
+                                 {"appProtocol", [&](const yaml::Node& v) { read(c, v, p.app_protocol); }},
                              });
   if (ok && !has_port) c.error(n, "port: required field is missing");
 }
 
 // Kubernetes requires names on every port of a multi-port Service, all distinct.
-void check_port_names(DecodeContext& c, const YAML::Node& ports, const std::vector<KubeServicePort>& list) {
+void check_port_names(DecodeContext& c, const yaml::Node& ports, const std::vector<KubeServicePort>& list) {
   std::set<std::string> seen;
   for (size_t i = 0; i < list.size() && i < ports.size(); ++i) {
     FieldScope scope(c, i);
@@ -145,33 +139,33 @@ void check_port_names(DecodeContext& c, const YAML::Node& ports, const std::vect
 
 // ------------------------------------------------------------------ PodTemplate
 
-void read_container_port(DecodeContext& c, const YAML::Node& n, std::vector<ContainerPort>& out) {
+void read_container_port(DecodeContext& c, const yaml::Node& n, std::vector<ContainerPort>& out) {
   ContainerPort p;
   bool has_port = false;
   const bool ok = read_known(c, n,
                              {
-                                 {"name", [&](const YAML::Node& v) { read_port_name(c, v, p.name); }},
+                                 {"name", [&](const yaml::Node& v) { read_port_name(c, v, p.name); }},
                                  {"containerPort",
-                                  [&](const YAML::Node& v) {
+                                  [&](const yaml::Node& v) {
                                     has_port = true;
                                     read_port(c, v, p.container_port);
                                   }},
-                                 {"protocol", [&](const YAML::Node& v) { read_protocol(c, v, p.protocol); }},
+                                 {"protocol", [&](const yaml::Node& v) { read_protocol(c, v, p.protocol); }},
                              });
   if (ok && !has_port) c.error(n, "containerPort: required field is missing");
   out.push_back(std::move(p));
 }
 
-void read_container(DecodeContext& c, const YAML::Node& n, std::vector<Container>& out) {
+void read_container(DecodeContext& c, const yaml::Node& n, std::vector<Container>& out) {
   Container ct;
   const bool ok = read_known(
       c, n,
       {
-          {"name", [&](const YAML::Node& v) { read(c, v, ct.name); }},
-          {"image", [&](const YAML::Node& v) { read(c, v, ct.image); }},
+          {"name", [&](const yaml::Node& v) { read(c, v, ct.name); }},
+          {"image", [&](const yaml::Node& v) { read(c, v, ct.image); }},
           {"ports",
-           [&](const YAML::Node& v) {
-             for_each_item(c, v, [&](const YAML::Node& p) { read_container_port(c, p, ct.ports); });
+           [&](const yaml::Node& v) {
+             for_each_item(c, v, [&](const yaml::Node& p) { read_container_port(c, p, ct.ports); });
            }},
       });
   if (ok && ct.name.empty()) c.error(n, "name: required field is missing");
@@ -179,20 +173,20 @@ void read_container(DecodeContext& c, const YAML::Node& n, std::vector<Container
 }
 
 // A pod spec; `node_name` is read only for Pods (templates have none).
-void read_pod_spec(DecodeContext& c, const YAML::Node& n, PodTemplate& t, std::string* node_name) {
+void read_pod_spec(DecodeContext& c, const yaml::Node& n, PodTemplate& t, std::string* node_name) {
   std::string deprecated_account;
   read_known(c, n,
              {
-                 {"serviceAccountName", [&](const YAML::Node& v) { read(c, v, t.service_account); }},
-                 {"serviceAccount", [&](const YAML::Node& v) { read(c, v, deprecated_account); }},
-                 {"hostNetwork", [&](const YAML::Node& v) { read(c, v, t.host_network); }},
+                 {"serviceAccountName", [&](const yaml::Node& v) { read(c, v, t.service_account); }},
+                 {"serviceAccount", [&](const yaml::Node& v) { read(c, v, deprecated_account); }},
+                 {"hostNetwork", [&](const yaml::Node& v) { read(c, v, t.host_network); }},
                  {"containers",
-                  [&](const YAML::Node& v) {
+                  [&](const yaml::Node& v) {
                     for_each_item(c, v,
-                                  [&](const YAML::Node& item) { read_container(c, item, t.containers); });
+                                  [&](const yaml::Node& item) { read_container(c, item, t.containers); });
                   }},
                  {"nodeName",
-                  [&](const YAML::Node& v) {
+                  [&](const yaml::Node& v) {
                     if (node_name != nullptr) read(c, v, *node_name);
                   }},
              });
@@ -200,18 +194,18 @@ void read_pod_spec(DecodeContext& c, const YAML::Node& n, PodTemplate& t, std::s
   if (t.service_account.empty()) t.service_account = "default";
 }
 
-void read_template(DecodeContext& c, const YAML::Node& n, PodTemplate& t) {
+void read_template(DecodeContext& c, const yaml::Node& n, PodTemplate& t) {
   read_known(c, n,
              {
                  {"metadata",
-                  [&](const YAML::Node& v) {
+                  [&](const yaml::Node& v) {
                     read_known(c, v,
                                {
-                                   {"labels", [&](const YAML::Node& l) { read(c, l, t.labels); }},
-                                   {"annotations", [&](const YAML::Node& a) { read(c, a, t.annotations); }},
+                                   {"labels", [&](const yaml::Node& l) { read(c, l, t.labels); }},
+                                   {"annotations", [&](const yaml::Node& a) { read(c, a, t.annotations); }},
                                });
                   }},
-                 {"spec", [&](const YAML::Node& v) { read_pod_spec(c, v, t, nullptr); }},
+                 {"spec", [&](const yaml::Node& v) { read_pod_spec(c, v, t, nullptr); }},
              });
   if (t.service_account.empty()) t.service_account = "default";
 }
@@ -223,34 +217,34 @@ bool has_replicas(std::string_view kind) {
          kind == "ReplicationController";
 }
 
-void read_replicas(DecodeContext& c, const YAML::Node& n, int32_t& out) {
+void read_replicas(DecodeContext& c, const yaml::Node& n, int32_t& out) {
   if (read(c, n, out) && out < 0) c.error(n, fmt::format("replicas {} must not be negative", out));
 }
 
 // Workload spec (for a CronJob, its jobTemplate.spec) minus the template.
-void read_workload_spec(DecodeContext& c, const YAML::Node& spec, Workload& out, YAML::Node& selector_node) {
+void read_workload_spec(DecodeContext& c, const yaml::Node& spec, Workload& out, yaml::Node& selector_node) {
   const std::string& kind = out.meta.kind;
   read_known(
       c, spec,
       {
           {"replicas",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              if (has_replicas(kind)) read_replicas(c, v, out.replicas);
            }},
           {"selector",
-           [&](const YAML::Node& v) {
-             selector_node.reset(v);
+           [&](const yaml::Node& v) {
+             selector_node = v;
              if (kind == "ReplicationController") {  // a plain label map in the core API
                read(c, v, out.selector);
              } else {
-               read_known(c, v, {{"matchLabels", [&](const YAML::Node& m) { read(c, m, out.selector); }}});
+               read_known(c, v, {{"matchLabels", [&](const yaml::Node& m) { read(c, m, out.selector); }}});
              }
            }},
       });
 }
 
 // The selector must select the template's pods; an empty one defaults to their labels.
-void check_selector(DecodeContext& c, const YAML::Node& selector_node, Workload& out) {
+void check_selector(DecodeContext& c, const yaml::Node& selector_node, Workload& out) {
   if (out.selector.empty()) {
     out.selector = out.template_.labels;
     return;
@@ -272,14 +266,14 @@ bool valid_address(const std::string& text, const std::string& type) {
   return !text.empty();  // FQDN
 }
 
-void read_endpoint(DecodeContext& c, const YAML::Node& n, const std::string& type,
+void read_endpoint(DecodeContext& c, const yaml::Node& n, const std::string& type,
                    EndpointSliceEndpoint& ep) {
   const bool ok =
       read_known(c, n,
                  {
                      {"addresses",
-                      [&](const YAML::Node& v) {
-                        for_each_item(c, v, [&](const YAML::Node& a) {
+                      [&](const yaml::Node& v) {
+                        for_each_item(c, v, [&](const yaml::Node& a) {
                           std::string addr;
                           if (!read(c, a, addr)) return;
                           if (!valid_address(addr, type))
@@ -288,61 +282,61 @@ void read_endpoint(DecodeContext& c, const YAML::Node& n, const std::string& typ
                         });
                       }},
                      {"conditions",
-                      [&](const YAML::Node& v) {
-                        read_known(c, v, {{"ready", [&](const YAML::Node& r) { read(c, r, ep.ready); }}});
+                      [&](const yaml::Node& v) {
+                        read_known(c, v, {{"ready", [&](const yaml::Node& r) { read(c, r, ep.ready); }}});
                       }},
                      {"targetRef",
-                      [&](const YAML::Node& v) {
+                      [&](const yaml::Node& v) {
                         std::string kind, name;
                         read_known(c, v,
-                                   {{"kind", [&](const YAML::Node& k) { read(c, k, kind); }},
-                                    {"name", [&](const YAML::Node& k) { read(c, k, name); }}});
+                                   {{"kind", [&](const yaml::Node& k) { read(c, k, kind); }},
+                                    {"name", [&](const yaml::Node& k) { read(c, k, name); }}});
                         if (kind == "Pod") ep.target_pod = name;
                       }},
                  });
   if (ok && ep.addresses.empty()) c.error(n, "addresses: at least one address is required");
 }
 
-void read_slice_port(DecodeContext& c, const YAML::Node& n, EndpointSlicePort& p) {
+void read_slice_port(DecodeContext& c, const yaml::Node& n, EndpointSlicePort& p) {
   read_known(c, n,
              {
-                 {"name", [&](const YAML::Node& v) { read(c, v, p.name); }},
-                 {"port", [&](const YAML::Node& v) { read_port(c, v, p.port); }},
-                 {"protocol", [&](const YAML::Node& v) { read_protocol(c, v, p.protocol); }},
+                 {"name", [&](const yaml::Node& v) { read(c, v, p.name); }},
+                 {"port", [&](const yaml::Node& v) { read_port(c, v, p.port); }},
+                 {"protocol", [&](const yaml::Node& v) { read_protocol(c, v, p.protocol); }},
              });
 }
 
 }  // namespace
 
-void decode_object(DecodeContext&, const YAML::Node&, Namespace&) {}
-void decode_object(DecodeContext&, const YAML::Node&, ServiceAccount&) {}
+void decode_object(DecodeContext&, const yaml::Node&, Namespace&) {}
+void decode_object(DecodeContext&, const yaml::Node&, ServiceAccount&) {}
 
-void decode_object(DecodeContext& c, const YAML::Node& doc, Service& out) {
-  const YAML::Node spec = doc["spec"];
-  if (!spec || spec.IsNull()) return;
+void decode_object(DecodeContext& c, const yaml::Node& doc, Service& out) {
+  const yaml::Node spec = doc["spec"];
+  if (!spec || spec.is_null()) return;
   FieldScope scope(c, "spec");
-  YAML::Node ports_node;
+  yaml::Node ports_node;
   const bool ok = read_known(
       c, spec,
       {
-          {"selector", [&](const YAML::Node& v) { read(c, v, out.selector); }},
+          {"selector", [&](const yaml::Node& v) { read(c, v, out.selector); }},
           {"ports",
-           [&](const YAML::Node& v) {
-             ports_node.reset(v);
-             for_each_item(c, v, [&](const YAML::Node& p) {
+           [&](const yaml::Node& v) {
+             ports_node = v;
+             for_each_item(c, v, [&](const yaml::Node& p) {
                out.ports.emplace_back();
                read_service_port(c, p, out.ports.back());
              });
            }},
-          {"clusterIP", [&](const YAML::Node& v) { read(c, v, out.cluster_ip); }},
+          {"clusterIP", [&](const yaml::Node& v) { read(c, v, out.cluster_ip); }},
           {"type",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              read_one_of(c, v, out.type, {"ClusterIP", "NodePort", "LoadBalancer", "ExternalName"});
            }},
-          {"externalName", [&](const YAML::Node& v) { read(c, v, out.external_name); }},
+          {"externalName", [&](const yaml::Node& v) { read(c, v, out.external_name); }},
       });
   if (!ok) return;
-  if (ports_node.IsSequence()) {
+  if (ports_node.is_sequence()) {
     FieldScope ports(c, "ports");
     check_port_names(c, ports_node, out.ports);
   }
@@ -351,19 +345,18 @@ void decode_object(DecodeContext& c, const YAML::Node& doc, Service& out) {
   }
 }
 
-void decode_object(DecodeContext& c, const YAML::Node& doc, Pod& out) {
-  out.raw.reset(doc);
+void decode_object(DecodeContext& c, const yaml::Node& doc, Pod& out) {
   out.spec.labels = out.meta.labels;
   out.spec.annotations = out.meta.annotations;
-  const YAML::Node spec = doc["spec"];
-  if (spec && !spec.IsNull()) {
+  const yaml::Node spec = doc["spec"];
+  if (spec && !spec.is_null()) {
     FieldScope scope(c, "spec");
     read_pod_spec(c, spec, out.spec, &out.node_name);
   } else {
     out.spec.service_account = "default";
   }
-  const YAML::Node ip = child(doc, {"status", "podIP"});
-  if (ip && !ip.IsNull()) {
+  const yaml::Node ip = child(doc, {"status", "podIP"});
+  if (ip && !ip.is_null()) {
     FieldScope scope(c, "status.podIP");
     if (read(c, ip, out.pod_ip) && !out.pod_ip.empty() && !valid_address(out.pod_ip, "IPv4") &&
         !valid_address(out.pod_ip, "IPv6")) {
@@ -372,24 +365,23 @@ void decode_object(DecodeContext& c, const YAML::Node& doc, Pod& out) {
   }
 }
 
-void decode_object(DecodeContext& c, const YAML::Node& doc, Workload& out) {
-  out.raw.reset(doc);
+void decode_object(DecodeContext& c, const yaml::Node& doc, Workload& out) {
   const bool cron = out.meta.kind == "CronJob";
-  const YAML::Node spec = cron ? child(doc, {"spec", "jobTemplate", "spec"}) : child(doc, {"spec"});
+  const yaml::Node spec = cron ? child(doc, {"spec", "jobTemplate", "spec"}) : child(doc, {"spec"});
   const char* spec_path = cron ? "spec.jobTemplate.spec" : "spec";
-  if (!spec || spec.IsNull()) {
+  if (!spec || spec.is_null()) {
     c.error(doc, fmt::format("{}: required field is missing", spec_path));
     return;
   }
   FieldScope scope(c, spec_path);
-  if (!spec.IsMap()) {
+  if (!spec.is_map()) {
     c.error(spec, fmt::format("expected a map, got {}", type_name(spec)));
     return;
   }
-  YAML::Node selector_node;
+  yaml::Node selector_node;
   read_workload_spec(c, spec, out, selector_node);
-  const YAML::Node tmpl = spec["template"];
-  if (!tmpl || tmpl.IsNull()) {
+  const yaml::Node tmpl = spec["template"];
+  if (!tmpl || tmpl.is_null()) {
     c.error(spec, "template: required field is missing");
     return;
   }
@@ -400,28 +392,28 @@ void decode_object(DecodeContext& c, const YAML::Node& doc, Workload& out) {
   check_selector(c, selector_node, out);
 }
 
-void decode_object(DecodeContext& c, const YAML::Node& doc, EndpointSlice& out) {
+void decode_object(DecodeContext& c, const yaml::Node& doc, EndpointSlice& out) {
   const auto label = out.meta.labels.find("kubernetes.io/service-name");
   if (label != out.meta.labels.end()) out.service_name = label->second;
   read_known(c, doc,
              {
                  {"addressType",
-                  [&](const YAML::Node& v) {
+                  [&](const yaml::Node& v) {
                     read_one_of(c, v, out.address_type, {"IPv4", "IPv6", "FQDN"});
                   }},
              });
   read_known(c, doc,
              {
                  {"endpoints",
-                  [&](const YAML::Node& v) {
-                    for_each_item(c, v, [&](const YAML::Node& e) {
+                  [&](const yaml::Node& v) {
+                    for_each_item(c, v, [&](const yaml::Node& e) {
                       out.endpoints.emplace_back();
                       read_endpoint(c, e, out.address_type, out.endpoints.back());
                     });
                   }},
                  {"ports",
-                  [&](const YAML::Node& v) {
-                    for_each_item(c, v, [&](const YAML::Node& p) {
+                  [&](const yaml::Node& v) {
+                    for_each_item(c, v, [&](const yaml::Node& p) {
                       out.ports.emplace_back();
                       read_slice_port(c, p, out.ports.back());
                     });

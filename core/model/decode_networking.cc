@@ -22,7 +22,7 @@ int tls_version_rank(const std::string& v) {
   return -1;
 }
 
-void read_tls_version(DecodeContext& c, const YAML::Node& v, std::string& out) {
+void read_tls_version(DecodeContext& c, const yaml::Node& v, std::string& out) {
   if (!read(c, v, out)) return;
   if (tls_version_rank(out) < 0) {
     c.error(v,
@@ -36,7 +36,7 @@ bool has_certificates(const ServerTLSSettings& t) {
          !t.credential_name.empty() || !t.ca_crl.empty();
 }
 
-void check_server_tls(DecodeContext& c, const YAML::Node& n, const ServerTLSSettings& t) {
+void check_server_tls(DecodeContext& c, const yaml::Node& n, const ServerTLSSettings& t) {
   const int min = tls_version_rank(t.min_protocol_version), max = tls_version_rank(t.max_protocol_version);
   if (min > 0 && max > 0 && min > max) c.error(n, "minProtocolVersion is above maxProtocolVersion");
   if ((min == 1 || min == 2) && t.cipher_suites.empty()) {
@@ -72,39 +72,39 @@ void check_server_tls(DecodeContext& c, const YAML::Node& n, const ServerTLSSett
   }
 }
 
-void read_server(DecodeContext& c, const YAML::Node& n, Server& out) {
+void read_server(DecodeContext& c, const yaml::Node& n, Server& out) {
   read_fields(c, n,
               {
-                  {"port", [&](const YAML::Node& v) { read_server_port(c, v, out.port); }},
+                  {"port", [&](const yaml::Node& v) { read_server_port(c, v, out.port); }},
                   {"bind",
-                   [&](const YAML::Node& v) {
+                   [&](const yaml::Node& v) {
                      if (!read(c, v, out.bind)) return;
                      if (std::string problem = check_bind(out.bind); !problem.empty()) c.error(v, problem);
                    }},
                   {"hosts",
-                   [&](const YAML::Node& v) {
-                     read_strings(c, v, out.hosts, [&](const YAML::Node& at, const std::string& host) {
+                   [&](const yaml::Node& v) {
+                     read_strings(c, v, out.hosts, [&](const yaml::Node& at, const std::string& host) {
                        for (std::string& problem : check_namespace_host(host, true))
                          c.error(at, std::move(problem));
                      });
                    }},
-                  {"tls", [&](const YAML::Node& v) { read_server_tls(c, v, out.tls.emplace()); }},
-                  {"defaultEndpoint", [&](const YAML::Node& v) { read(c, v, out.default_endpoint); }},
-                  {"name", [&](const YAML::Node& v) { read(c, v, out.name); }},
+                  {"tls", [&](const yaml::Node& v) { read_server_tls(c, v, out.tls.emplace()); }},
+                  {"defaultEndpoint", [&](const yaml::Node& v) { read(c, v, out.default_endpoint); }},
+                  {"name", [&](const yaml::Node& v) { read(c, v, out.name); }},
               });
 }
 
 // Rules across a server's port, bind and tls.
-void check_server(DecodeContext& c, const YAML::Node& n, const Server& s) {
+void check_server(DecodeContext& c, const yaml::Node& n, const Server& s) {
   if (s.hosts.empty()) c.error_field(child_or_self(n, "hosts"), "hosts", "a server needs at least one host");
-  const YAML::Node port = n["port"];
-  if (!port || port.IsNull()) {
+  const yaml::Node port = n["port"];
+  if (!port || port.is_null()) {
     c.error_field(n, "port", "required field is missing");
     return;
   }
   FieldScope scope(c, "port");
   const bool unix_bind = s.bind.starts_with("unix://");
-  if (!port.IsMap()) return;
+  if (!port.is_map()) return;
   if (!port["protocol"]) c.error_field(port, "protocol", "required field is missing");
   if (!port["name"]) c.error_field(port, "name", "required field is missing");
   if (s.port.number == 0 && !unix_bind)
@@ -130,14 +130,14 @@ void check_server(DecodeContext& c, const YAML::Node& n, const Server& s) {
   }
 }
 
-void read_servers(DecodeContext& c, const YAML::Node& n, std::vector<Server>& out) {
-  read_each(c, n, out, [&](const YAML::Node& s, Server& server) {
+void read_servers(DecodeContext& c, const yaml::Node& n, std::vector<Server>& out) {
+  read_each(c, n, out, [&](const yaml::Node& s, Server& server) {
     read_server(c, s, server);
-    if (s.IsMap()) check_server(c, s, server);
+    if (s.is_map()) check_server(c, s, server);
   });
   std::set<std::string> names;
   for (size_t i = 0; i < out.size(); ++i) {
-    if (!n[i].IsMap() || !n[i]["port"] || names.insert(out[i].port.name).second) continue;
+    if (!n[i].is_map() || !n[i]["port"] || names.insert(out[i].port.name).second) continue;
     FieldScope server(c, i);
     FieldScope port(c, "port");
     c.error_field(
@@ -148,15 +148,15 @@ void read_servers(DecodeContext& c, const YAML::Node& n, std::vector<Server>& ou
 
 }  // namespace
 
-void read_server_tls(DecodeContext& c, const YAML::Node& n, ServerTLSSettings& out) {
+void read_server_tls(DecodeContext& c, const yaml::Node& n, ServerTLSSettings& out) {
   const auto list = [&](std::vector<std::string>& field) {
-    return [&c, &field](const YAML::Node& v) { read_strings(c, v, field); };
+    return [&c, &field](const yaml::Node& v) { read_strings(c, v, field); };
   };
   read_fields(c, n,
               {
-                  {"httpsRedirect", [&](const YAML::Node& v) { read(c, v, out.https_redirect); }},
+                  {"httpsRedirect", [&](const yaml::Node& v) { read(c, v, out.https_redirect); }},
                   {"mode",
-                   [&](const YAML::Node& v) {
+                   [&](const yaml::Node& v) {
                      read_enum(c, v, out.mode,
                                {{"PASSTHROUGH", TlsMode::kPassthrough},
                                 {"SIMPLE", TlsMode::kSimple},
@@ -165,33 +165,33 @@ void read_server_tls(DecodeContext& c, const YAML::Node& n, ServerTLSSettings& o
                                 {"ISTIO_MUTUAL", TlsMode::kIstioMutual},
                                 {"OPTIONAL_MUTUAL", TlsMode::kOptionalMutual}});
                    }},
-                  {"serverCertificate", [&](const YAML::Node& v) { read(c, v, out.server_certificate); }},
-                  {"privateKey", [&](const YAML::Node& v) { read(c, v, out.private_key); }},
-                  {"caCertificates", [&](const YAML::Node& v) { read(c, v, out.ca_certificates); }},
-                  {"caCrl", [&](const YAML::Node& v) { read(c, v, out.ca_crl); }},
-                  {"credentialName", [&](const YAML::Node& v) { read(c, v, out.credential_name); }},
+                  {"serverCertificate", [&](const yaml::Node& v) { read(c, v, out.server_certificate); }},
+                  {"privateKey", [&](const yaml::Node& v) { read(c, v, out.private_key); }},
+                  {"caCertificates", [&](const yaml::Node& v) { read(c, v, out.ca_certificates); }},
+                  {"caCrl", [&](const yaml::Node& v) { read(c, v, out.ca_crl); }},
+                  {"credentialName", [&](const yaml::Node& v) { read(c, v, out.credential_name); }},
                   {"credentialNames", list(out.credential_names)},
                   {"subjectAltNames", list(out.subject_alt_names)},
                   {"verifyCertificateSpki", list(out.verify_certificate_spki)},
                   {"verifyCertificateHash", list(out.verify_certificate_hash)},
                   {"minProtocolVersion",
-                   [&](const YAML::Node& v) { read_tls_version(c, v, out.min_protocol_version); }},
+                   [&](const yaml::Node& v) { read_tls_version(c, v, out.min_protocol_version); }},
                   {"maxProtocolVersion",
-                   [&](const YAML::Node& v) { read_tls_version(c, v, out.max_protocol_version); }},
+                   [&](const yaml::Node& v) { read_tls_version(c, v, out.max_protocol_version); }},
                   {"cipherSuites", list(out.cipher_suites)},
               });
-  if (n.IsMap()) check_server_tls(c, n, out);
+  if (n.is_map()) check_server_tls(c, n, out);
 }
 
-void decode_spec(DecodeContext& c, const YAML::Node& spec, Gateway& out) {
+void decode_spec(DecodeContext& c, const yaml::Node& spec, Gateway& out) {
   if (!out.meta.name.empty() && !is_dns1123_label(out.meta.name)) {
     c.error(spec, fmt::format("gateway name \"{}\" must be a DNS-1123 label (no dots)", out.meta.name));
   }
   if (!read_fields(c, spec,
                    {
-                       {"servers", [&](const YAML::Node& v) { read_servers(c, v, out.servers); }},
+                       {"servers", [&](const yaml::Node& v) { read_servers(c, v, out.servers); }},
                        {"selector",
-                        [&](const YAML::Node& v) {
+                        [&](const yaml::Node& v) {
                           if (read(c, v, out.selector)) check_labels(c, v);
                         }},
                    })) {
@@ -201,13 +201,13 @@ void decode_spec(DecodeContext& c, const YAML::Node& spec, Gateway& out) {
     c.error_field(child_or_self(spec, "servers"), "servers", "a gateway needs at least one server");
 }
 
-void read_workload_entry_spec(DecodeContext& c, const YAML::Node& n, WorkloadEntrySpec& out) {
+void read_workload_entry_spec(DecodeContext& c, const yaml::Node& n, WorkloadEntrySpec& out) {
   read_fields(c, n,
               {
-                  {"address", [&](const YAML::Node& v) { read(c, v, out.address); }},
+                  {"address", [&](const yaml::Node& v) { read(c, v, out.address); }},
                   {"ports",
-                   [&](const YAML::Node& v) {
-                     if (!v.IsMap()) {
+                   [&](const yaml::Node& v) {
+                     if (!v.is_map()) {
                        c.error(v,
                                fmt::format("expected a map of port names to numbers, got {}", type_name(v)));
                        return;
@@ -223,19 +223,19 @@ void read_workload_entry_spec(DecodeContext& c, const YAML::Node& n, WorkloadEnt
                      }
                    }},
                   {"labels",
-                   [&](const YAML::Node& v) {
+                   [&](const yaml::Node& v) {
                      if (read(c, v, out.labels)) check_labels(c, v);
                    }},
-                  {"network", [&](const YAML::Node& v) { read(c, v, out.network); }},
-                  {"locality", [&](const YAML::Node& v) { read(c, v, out.locality); }},
-                  {"weight", [&](const YAML::Node& v) { read(c, v, out.weight); }},
-                  {"serviceAccount", [&](const YAML::Node& v) { read(c, v, out.service_account); }},
+                  {"network", [&](const yaml::Node& v) { read(c, v, out.network); }},
+                  {"locality", [&](const yaml::Node& v) { read(c, v, out.locality); }},
+                  {"weight", [&](const yaml::Node& v) { read(c, v, out.weight); }},
+                  {"serviceAccount", [&](const yaml::Node& v) { read(c, v, out.service_account); }},
               });
 }
 
-void check_workload_entry(DecodeContext& c, const YAML::Node& n, const WorkloadEntrySpec& we,
+void check_workload_entry(DecodeContext& c, const yaml::Node& n, const WorkloadEntrySpec& we,
                           const std::vector<std::string>* service_ports, bool allow_fqdn) {
-  const YAML::Node address = child_or_self(n, "address");
+  const yaml::Node address = child_or_self(n, "address");
   if (we.address.empty()) {
     if (we.network.empty())
       c.error_field(n, "address", "required field is missing (or set network)");
@@ -260,7 +260,7 @@ void check_workload_entry(DecodeContext& c, const YAML::Node& n, const WorkloadE
     }
   }
   if (!service_ports) return;
-  const YAML::Node ports = child_or_self(n, "ports");
+  const yaml::Node ports = child_or_self(n, "ports");
   for (const auto& [name, number] : we.ports) {
     if (std::find(service_ports->begin(), service_ports->end(), name) != service_ports->end()) continue;
     FieldScope scope(c, "ports");
@@ -269,8 +269,8 @@ void check_workload_entry(DecodeContext& c, const YAML::Node& n, const WorkloadE
   }
 }
 
-void decode_spec(DecodeContext& c, const YAML::Node& spec, WorkloadEntry& out) {
-  if (!spec.IsMap()) {
+void decode_spec(DecodeContext& c, const yaml::Node& spec, WorkloadEntry& out) {
+  if (!spec.is_map()) {
     c.error(spec, fmt::format("expected a map, got {}", type_name(spec)));
     return;
   }

@@ -159,9 +159,9 @@ bool protocol_is_tls(std::string_view protocol) {
   return p == "HTTPS" || p == "TLS";
 }
 
-bool read_strings(DecodeContext& c, const YAML::Node& n, std::vector<std::string>& out,
+bool read_strings(DecodeContext& c, const yaml::Node& n, std::vector<std::string>& out,
                   const StringCheck& check) {
-  if (!n.IsSequence()) {
+  if (!n.is_sequence()) {
     c.error(n, fmt::format("expected a list, got {}", type_name(n)));
     return false;
   }
@@ -179,24 +179,24 @@ bool read_strings(DecodeContext& c, const YAML::Node& n, std::vector<std::string
   return ok;
 }
 
-YAML::Node child_or_self(const YAML::Node& map, std::string_view key) {
-  if (!map.IsMap()) return map;
+yaml::Node child_or_self(const yaml::Node& map, std::string_view key) {
+  if (!map.is_map()) return map;
   for (auto it = map.begin(); it != map.end(); ++it) {
-    if (it->first.IsScalar() && it->first.Scalar() == key) return it->second;
+    if (it->first.is_scalar() && it->first.scalar() == key) return it->second;
   }
   return map;
 }
 
-bool read_ms_duration(DecodeContext& c, const YAML::Node& n, std::optional<Duration>& out) {
+bool read_ms_duration(DecodeContext& c, const yaml::Node& n, std::optional<Duration>& out) {
   if (!read_duration(c, n, out)) return false;
   if (out->count() % 1'000'000 != 0) {
-    c.error(n, fmt::format("duration \"{}\" is finer than the supported millisecond precision", n.Scalar()));
+    c.error(n, fmt::format("duration \"{}\" is finer than the supported millisecond precision", n.scalar()));
     return false;
   }
   return true;
 }
 
-void check_gateway_name(DecodeContext& c, const YAML::Node& at, const std::string& name) {
+void check_gateway_name(DecodeContext& c, const yaml::Node& at, const std::string& name) {
   const size_t slash = name.find('/');
   if (slash == std::string::npos) {
     if (name.find('.') != std::string::npos) {
@@ -219,10 +219,10 @@ void check_gateway_name(DecodeContext& c, const YAML::Node& at, const std::strin
   if (!is_dns1123_label(gw)) c.error(at, fmt::format("gateway name \"{}\" is not a DNS-1123 label", gw));
 }
 
-void read_export_to(DecodeContext& c, const YAML::Node& n, const std::string& ns, const ExportToRules& rules,
+void read_export_to(DecodeContext& c, const yaml::Node& n, const std::string& ns, const ExportToRules& rules,
                     std::vector<std::string>& out) {
   std::set<std::string> seen;
-  read_strings(c, n, out, [&](const YAML::Node& at, const std::string& value) {
+  read_strings(c, n, out, [&](const yaml::Node& at, const std::string& value) {
     const std::string key = value == "." ? ns : value;
     const bool none_ok = rules.allow_none && value == "~";
     if (value != "." && value != "*" && !none_ok && !is_dns1123_label(value)) {

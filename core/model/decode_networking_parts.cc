@@ -87,9 +87,9 @@ std::string check_header_op_name(std::string_view name, bool request_set) {
   return "";
 }
 
-void read_header_map(DecodeContext& c, const YAML::Node& n,
+void read_header_map(DecodeContext& c, const yaml::Node& n,
                      std::vector<std::pair<std::string, std::string>>& out, bool request_set) {
-  if (!n.IsMap()) {
+  if (!n.is_map()) {
     c.error(n, fmt::format("expected a map of strings, got {}", type_name(n)));
     return;
   }
@@ -100,21 +100,21 @@ void read_header_map(DecodeContext& c, const YAML::Node& n,
     FieldScope scope(c, name);
     if (std::string problem = check_header_op_name(name, request_set); !problem.empty())
       c.error(it->first, problem);
-    if (!it->second.IsNull() && read(c, it->second, value)) {
+    if (!it->second.is_null() && read(c, it->second, value)) {
       if (std::string problem = check_header_value(value); !problem.empty()) c.error(it->second, problem);
     }
     out.emplace_back(std::move(name), std::move(value));
   }
 }
 
-void read_header_ops(DecodeContext& c, const YAML::Node& n, HeaderOperations& out, bool request) {
+void read_header_ops(DecodeContext& c, const yaml::Node& n, HeaderOperations& out, bool request) {
   read_fields(c, n,
               {
-                  {"set", [&](const YAML::Node& v) { read_header_map(c, v, out.set, request); }},
-                  {"add", [&](const YAML::Node& v) { read_header_map(c, v, out.add, request); }},
+                  {"set", [&](const yaml::Node& v) { read_header_map(c, v, out.set, request); }},
+                  {"add", [&](const yaml::Node& v) { read_header_map(c, v, out.add, request); }},
                   {"remove",
-                   [&](const YAML::Node& v) {
-                     read_strings(c, v, out.remove, [&](const YAML::Node& at, const std::string& name) {
+                   [&](const yaml::Node& v) {
+                     read_strings(c, v, out.remove, [&](const yaml::Node& at, const std::string& name) {
                        if (std::string problem = check_header_op_name(to_lower(name), false);
                            !problem.empty()) {
                          c.error(at, problem);
@@ -125,11 +125,11 @@ void read_header_ops(DecodeContext& c, const YAML::Node& n, HeaderOperations& ou
               });
 }
 
-void check_selector_labels(DecodeContext& c, const YAML::Node& map, const WorkloadSelector& selector) {
-  if (map.IsMap()) {
+void check_selector_labels(DecodeContext& c, const yaml::Node& map, const WorkloadSelector& selector) {
+  if (map.is_map()) {
     for (auto it = map.begin(); it != map.end(); ++it) {
-      const std::string key = it->first.IsScalar() ? it->first.Scalar() : "";
-      const std::string value = it->second.IsScalar() ? it->second.Scalar() : "";
+      const std::string key = it->first.is_scalar() ? it->first.scalar() : "";
+      const std::string value = it->second.is_scalar() ? it->second.scalar() : "";
       if (key.empty()) c.error(it->first, "selector label keys must not be empty");
       if (key.find('*') != std::string::npos || value.find('*') != std::string::npos) {
         FieldScope scope(c, key);
@@ -143,14 +143,14 @@ void check_selector_labels(DecodeContext& c, const YAML::Node& map, const Worklo
 
 }  // namespace
 
-void check_labels(DecodeContext& c, const YAML::Node& map) {
-  if (!map.IsMap()) return;
+void check_labels(DecodeContext& c, const yaml::Node& map) {
+  if (!map.is_map()) return;
   for (auto it = map.begin(); it != map.end(); ++it) {
-    if (!it->first.IsScalar()) continue;
-    const std::string& key = it->first.Scalar();
+    if (!it->first.is_scalar()) continue;
+    const std::string& key = it->first.scalar();
     FieldScope scope(c, key);
     if (std::string problem = check_label_key(key); !problem.empty()) c.error(it->first, problem);
-    const std::string value = it->second.IsScalar() ? it->second.Scalar() : "";
+    const std::string value = it->second.is_scalar() ? it->second.scalar() : "";
     if (!value.empty() && !is_label_name(value)) {
       c.error(it->second,
               fmt::format("label value \"{}\" is invalid (at most 63 alphanumerics, '-', '_' or '.', "
@@ -160,23 +160,23 @@ void check_labels(DecodeContext& c, const YAML::Node& map) {
   }
 }
 
-void read_labels_selector(DecodeContext& c, const YAML::Node& n, std::optional<WorkloadSelector>& out) {
+void read_labels_selector(DecodeContext& c, const yaml::Node& n, std::optional<WorkloadSelector>& out) {
   out.emplace();
-  read_fields(c, n, {{"labels", [&](const YAML::Node& v) {
+  read_fields(c, n, {{"labels", [&](const yaml::Node& v) {
                         if (read(c, v, out->match_labels)) check_selector_labels(c, v, *out);
                       }}});
-  if (n.IsMap() && !n["labels"]) check_selector_labels(c, n, *out);
+  if (n.is_map() && !n["labels"]) check_selector_labels(c, n, *out);
 }
 
-void read_match_labels_selector(DecodeContext& c, const YAML::Node& n, std::optional<WorkloadSelector>& out) {
+void read_match_labels_selector(DecodeContext& c, const yaml::Node& n, std::optional<WorkloadSelector>& out) {
   out.emplace();
-  read_fields(c, n, {{"matchLabels", [&](const YAML::Node& v) {
+  read_fields(c, n, {{"matchLabels", [&](const yaml::Node& v) {
                         if (read(c, v, out->match_labels)) check_selector_labels(c, v, *out);
                       }}});
-  if (n.IsMap() && !n["matchLabels"]) check_selector_labels(c, n, *out);
+  if (n.is_map() && !n["matchLabels"]) check_selector_labels(c, n, *out);
 }
 
-bool check_istio_regex(DecodeContext& c, const YAML::Node& at, const std::string& pattern) {
+bool check_istio_regex(DecodeContext& c, const yaml::Node& at, const std::string& pattern) {
   if (pattern.empty()) {
     c.error(at, "regex must not be empty");
     return false;
@@ -188,11 +188,11 @@ bool check_istio_regex(DecodeContext& c, const YAML::Node& at, const std::string
   return check_regex(c, at, pattern);
 }
 
-bool read_string_match(DecodeContext& c, const YAML::Node& n, StringMatch& out,
+bool read_string_match(DecodeContext& c, const yaml::Node& n, StringMatch& out,
                        const StringMatchRules& rules) {
   out.pos = c.pos(n);
   int set = 0;
-  const auto take = [&](StringMatch::Kind kind, const YAML::Node& v) {
+  const auto take = [&](StringMatch::Kind kind, const yaml::Node& v) {
     ++set;
     out.kind = kind;
     if (!read(c, v, out.value)) return;
@@ -204,9 +204,9 @@ bool read_string_match(DecodeContext& c, const YAML::Node& n, StringMatch& out,
   };
   if (!read_fields(c, n,
                    {
-                       {"exact", [&](const YAML::Node& v) { take(StringMatch::Kind::kExact, v); }},
-                       {"prefix", [&](const YAML::Node& v) { take(StringMatch::Kind::kPrefix, v); }},
-                       {"regex", [&](const YAML::Node& v) { take(StringMatch::Kind::kRegex, v); }},
+                       {"exact", [&](const yaml::Node& v) { take(StringMatch::Kind::kExact, v); }},
+                       {"prefix", [&](const yaml::Node& v) { take(StringMatch::Kind::kPrefix, v); }},
+                       {"regex", [&](const yaml::Node& v) { take(StringMatch::Kind::kRegex, v); }},
                    })) {
     return false;
   }
@@ -217,13 +217,13 @@ bool read_string_match(DecodeContext& c, const YAML::Node& n, StringMatch& out,
   return true;
 }
 
-bool read_destination(DecodeContext& c, const YAML::Node& n, Destination& out) {
+bool read_destination(DecodeContext& c, const yaml::Node& n, Destination& out) {
   out.pos = c.pos(n);
   const size_t errors = c.error_count();
   if (!read_fields(c, n,
                    {
                        {"host",
-                        [&](const YAML::Node& v) {
+                        [&](const yaml::Node& v) {
                           if (!read(c, v, out.host)) return;
                           if (out.host == "*") {
                             c.error(v, "destination host \"*\" is not allowed");
@@ -233,40 +233,40 @@ bool read_destination(DecodeContext& c, const YAML::Node& n, Destination& out) {
                           }
                         }},
                        {"subset",
-                        [&](const YAML::Node& v) {
+                        [&](const yaml::Node& v) {
                           if (read(c, v, out.subset) && !is_dns1123_label(out.subset)) {
                             c.error(v, fmt::format("subset name \"{}\" is not a DNS-1123 label", out.subset));
                           }
                         }},
-                       {"port", [&](const YAML::Node& v) { read(c, v, out.port); }},
+                       {"port", [&](const yaml::Node& v) { read(c, v, out.port); }},
                    })) {
     return false;
   }
-  if (!n["host"] || n["host"].IsNull()) c.error_field(n, "host", "required field is missing");
+  if (!n["host"] || n["host"].is_null()) c.error_field(n, "host", "required field is missing");
   return c.error_count() == errors;
 }
 
-void read_with_destination(DecodeContext& c, const YAML::Node& n, Destination& out,
+void read_with_destination(DecodeContext& c, const yaml::Node& n, Destination& out,
                            std::initializer_list<Field> others) {
   bool has_destination = false;
   std::vector<Field> fields(others);
-  fields.push_back({"destination", [&](const YAML::Node& v) {
+  fields.push_back({"destination", [&](const yaml::Node& v) {
                       has_destination = true;
                       read_destination(c, v, out);
                     }});
   read_fields(c, n, fields);
-  if (n.IsMap() && !has_destination) c.error_field(n, "destination", "required field is missing");
+  if (n.is_map() && !has_destination) c.error_field(n, "destination", "required field is missing");
 }
 
-void read_weight(DecodeContext& c, const YAML::Node& n, int32_t& out) {
+void read_weight(DecodeContext& c, const yaml::Node& n, int32_t& out) {
   if (read(c, n, out) && out < 0) c.error(n, fmt::format("weight {} must not be negative", out));
 }
 
-void read_headers(DecodeContext& c, const YAML::Node& n, Headers& out) {
+void read_headers(DecodeContext& c, const yaml::Node& n, Headers& out) {
   read_fields(c, n,
               {
-                  {"request", [&](const YAML::Node& v) { read_header_ops(c, v, out.request, true); }},
-                  {"response", [&](const YAML::Node& v) { read_header_ops(c, v, out.response, false); }},
+                  {"request", [&](const yaml::Node& v) { read_header_ops(c, v, out.request, true); }},
+                  {"response", [&](const yaml::Node& v) { read_header_ops(c, v, out.response, false); }},
               });
 }
 
@@ -278,18 +278,18 @@ bool is_match_header_name(std::string_view name) {
   return is_header_token(name) || is_jwt_claim_header(name);
 }
 
-void read_server_port(DecodeContext& c, const YAML::Node& n, ServerPort& out) {
+void read_server_port(DecodeContext& c, const yaml::Node& n, ServerPort& out) {
   read_fields(
       c, n,
       {
           {"number",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              if (read(c, v, out.number) && out.number > 65535) {
                c.error(v, fmt::format("port number {} must be between 1 and 65535", out.number));
              }
            }},
           {"protocol",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              if (!read(c, v, out.protocol)) return;
              if (!is_known_protocol(out.protocol)) {
                c.error(v,
@@ -300,8 +300,8 @@ void read_server_port(DecodeContext& c, const YAML::Node& n, ServerPort& out) {
              }
              out.protocol = to_upper(out.protocol);
            }},
-          {"name", [&](const YAML::Node& v) { read(c, v, out.name); }},
-          {"targetPort", [&](const YAML::Node& v) { read_port(c, v, out.target_port); }},
+          {"name", [&](const yaml::Node& v) { read(c, v, out.name); }},
+          {"targetPort", [&](const yaml::Node& v) { read_port(c, v, out.target_port); }},
       });
 }
 

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "core/model/decode_kinds.h"
+#include "core/model/yaml_parse.h"
 #include "core/model/decode_security_parts.h"
 
 namespace mesh::model {
@@ -16,23 +17,23 @@ bool valid_header_name(const std::string& name) {
   });
 }
 
-void check_header_name(DecodeContext& c, const YAML::Node& n, const std::string& name) {
+void check_header_name(DecodeContext& c, const yaml::Node& n, const std::string& name) {
   if (!valid_header_name(name)) c.error(n, fmt::format("\"{}\" is not a valid HTTP header name", name));
 }
 
-void read_from_header(DecodeContext& c, const YAML::Node& n, std::vector<JWTHeader>& out) {
+void read_from_header(DecodeContext& c, const yaml::Node& n, std::vector<JWTHeader>& out) {
   JWTHeader header;
-  YAML::Node name_node;
+  yaml::Node name_node;
   read_fields(c, n,
               {
                   {"name",
-                   [&](const YAML::Node& v) {
-                     name_node.reset(v);
+                   [&](const yaml::Node& v) {
+                     name_node = v;
                      read(c, v, header.name);
                    }},
-                  {"prefix", [&](const YAML::Node& v) { read(c, v, header.prefix); }},
+                  {"prefix", [&](const yaml::Node& v) { read(c, v, header.prefix); }},
               });
-  if (!n.IsMap()) return;
+  if (!n.is_map()) return;
   if (header.name.empty())
     c.error(present(name_node) ? name_node : n, "name: required field is missing");
   else
@@ -40,19 +41,19 @@ void read_from_header(DecodeContext& c, const YAML::Node& n, std::vector<JWTHead
   out.push_back(std::move(header));
 }
 
-void read_claim_to_header(DecodeContext& c, const YAML::Node& n, std::vector<ClaimToHeader>& out) {
+void read_claim_to_header(DecodeContext& c, const yaml::Node& n, std::vector<ClaimToHeader>& out) {
   ClaimToHeader item;
-  YAML::Node header_node;
+  yaml::Node header_node;
   read_fields(c, n,
               {
                   {"header",
-                   [&](const YAML::Node& v) {
-                     header_node.reset(v);
+                   [&](const yaml::Node& v) {
+                     header_node = v;
                      read(c, v, item.header);
                    }},
-                  {"claim", [&](const YAML::Node& v) { read(c, v, item.claim); }},
+                  {"claim", [&](const yaml::Node& v) { read(c, v, item.claim); }},
               });
-  if (!n.IsMap()) return;
+  if (!n.is_map()) return;
   if (item.header.empty())
     c.error(n, "header: required field is missing");
   else
@@ -62,28 +63,29 @@ void read_claim_to_header(DecodeContext& c, const YAML::Node& n, std::vector<Cla
 }
 
 // An inline JWKS must be a JSON key set (or a single key).
-void check_jwks(DecodeContext& c, const YAML::Node& at, const std::string& text) {
-  YAML::Node doc;
+void check_jwks(DecodeContext& c, const yaml::Node& at, const std::string& text) {
+  yaml::Document parsed;
   try {
-    doc = YAML::Load(text);
+    parsed = yaml::parse(text);
   } catch (const YAML::Exception& e) {
     c.error(at, "jwks is not valid JSON: " + e.msg);
     return;
   }
-  if (!doc.IsMap() || (!doc["keys"].IsSequence() && !doc["kty"].IsScalar())) {
+  const yaml::Node doc = parsed.root();
+  if (!doc.is_map() || (!doc["keys"].is_sequence() && !doc["kty"].is_scalar())) {
     c.error(at, "jwks must be a JSON Web Key Set ({\"keys\": [...]}) or a single key");
   }
 }
 
-void check_jwt_rule(DecodeContext& c, const YAML::Node& n, const JWTRule& rule) {
+void check_jwt_rule(DecodeContext& c, const yaml::Node& n, const JWTRule& rule) {
   if (rule.issuer.empty() && rule.jwks_uri.empty()) c.error(n, "issuer: required field is missing");
-  const YAML::Node uri = n["jwksUri"];
+  const yaml::Node uri = n["jwksUri"];
   if (!rule.jwks_uri.empty() && !rule.jwks_uri.starts_with("http://") &&
       !rule.jwks_uri.starts_with("https://")) {
     c.error_field(uri, "jwksUri",
                   fmt::format("jwksUri \"{}\" must be an http:// or https:// URL", rule.jwks_uri));
   }
-  const YAML::Node jwks = n["jwks"];
+  const yaml::Node jwks = n["jwks"];
   if (!rule.jwks.empty()) {
     FieldScope scope(c, "jwks");
     if (!rule.jwks_uri.empty()) c.error(jwks, "only one of jwks and jwksUri may be set");
@@ -95,44 +97,44 @@ void check_jwt_rule(DecodeContext& c, const YAML::Node& n, const JWTRule& rule) 
   }
 }
 
-void read_jwt_rule(DecodeContext& c, const YAML::Node& n, JWTRule& rule) {
+void read_jwt_rule(DecodeContext& c, const yaml::Node& n, JWTRule& rule) {
   const bool ok = read_fields(
       c, n,
       {
-          {"issuer", [&](const YAML::Node& v) { read(c, v, rule.issuer); }},
-          {"audiences", [&](const YAML::Node& v) { read_values(c, v, rule.audiences); }},
-          {"jwksUri", [&](const YAML::Node& v) { read(c, v, rule.jwks_uri); }},
-          {"jwks", [&](const YAML::Node& v) { read(c, v, rule.jwks); }},
+          {"issuer", [&](const yaml::Node& v) { read(c, v, rule.issuer); }},
+          {"audiences", [&](const yaml::Node& v) { read_values(c, v, rule.audiences); }},
+          {"jwksUri", [&](const yaml::Node& v) { read(c, v, rule.jwks_uri); }},
+          {"jwks", [&](const yaml::Node& v) { read(c, v, rule.jwks); }},
           {"fromHeaders",
-           [&](const YAML::Node& v) {
-             for_each_item(c, v, [&](const YAML::Node& h) { read_from_header(c, h, rule.from_headers); });
+           [&](const yaml::Node& v) {
+             for_each_item(c, v, [&](const yaml::Node& h) { read_from_header(c, h, rule.from_headers); });
            }},
-          {"fromParams", [&](const YAML::Node& v) { read_values(c, v, rule.from_params); }},
-          {"fromCookies", [&](const YAML::Node& v) { read_values(c, v, rule.from_cookies); }},
-          {"outputPayloadToHeader", [&](const YAML::Node& v) { read(c, v, rule.output_payload_to_header); }},
-          {"forwardOriginalToken", [&](const YAML::Node& v) { read(c, v, rule.forward_original_token); }},
+          {"fromParams", [&](const yaml::Node& v) { read_values(c, v, rule.from_params); }},
+          {"fromCookies", [&](const yaml::Node& v) { read_values(c, v, rule.from_cookies); }},
+          {"outputPayloadToHeader", [&](const yaml::Node& v) { read(c, v, rule.output_payload_to_header); }},
+          {"forwardOriginalToken", [&](const yaml::Node& v) { read(c, v, rule.forward_original_token); }},
           {"outputClaimToHeaders",
-           [&](const YAML::Node& v) {
-             for_each_item(c, v, [&](const YAML::Node& h) {
+           [&](const yaml::Node& v) {
+             for_each_item(c, v, [&](const yaml::Node& h) {
                read_claim_to_header(c, h, rule.output_claim_to_headers);
              });
            }},
-          {"timeout", [&](const YAML::Node& v) { read_duration(c, v, rule.timeout); }},
+          {"timeout", [&](const yaml::Node& v) { read_duration(c, v, rule.timeout); }},
       });
   if (ok) check_jwt_rule(c, n, rule);
 }
 
 }  // namespace
 
-void decode_spec(DecodeContext& c, const YAML::Node& spec, RequestAuthentication& out) {
+void decode_spec(DecodeContext& c, const yaml::Node& spec, RequestAuthentication& out) {
   read_fields(c, spec,
               {
-                  {"selector", [&](const YAML::Node& v) { read_selector(c, v, out.selector); }},
-                  {"targetRef", [&](const YAML::Node& v) { read_target_ref(c, v, out.target_refs); }},
-                  {"targetRefs", [&](const YAML::Node& v) { read_target_refs(c, v, out.target_refs); }},
+                  {"selector", [&](const yaml::Node& v) { read_selector(c, v, out.selector); }},
+                  {"targetRef", [&](const yaml::Node& v) { read_target_ref(c, v, out.target_refs); }},
+                  {"targetRefs", [&](const yaml::Node& v) { read_target_refs(c, v, out.target_refs); }},
                   {"jwtRules",
-                   [&](const YAML::Node& v) {
-                     for_each_item(c, v, [&](const YAML::Node& item) {
+                   [&](const yaml::Node& v) {
+                     for_each_item(c, v, [&](const yaml::Node& item) {
                        JWTRule rule;
                        read_jwt_rule(c, item, rule);
                        out.jwt_rules.push_back(std::move(rule));

@@ -17,8 +17,8 @@ namespace {
 
 using PeerMode = PeerAuthentication::Mode;
 
-void read_mtls(DecodeContext& c, const YAML::Node& n, PeerMode& out) {
-  read_fields(c, n, {{"mode", [&](const YAML::Node& v) {
+void read_mtls(DecodeContext& c, const yaml::Node& n, PeerMode& out) {
+  read_fields(c, n, {{"mode", [&](const yaml::Node& v) {
                         read_enum(c, v, out,
                                   {{"UNSET", PeerMode::kUnset},
                                    {"DISABLE", PeerMode::kDisable},
@@ -27,19 +27,19 @@ void read_mtls(DecodeContext& c, const YAML::Node& n, PeerMode& out) {
                       }}});
 }
 
-void read_port_level_mtls(DecodeContext& c, const YAML::Node& n, std::map<uint32_t, PeerMode>& out) {
-  if (!n.IsMap()) {
+void read_port_level_mtls(DecodeContext& c, const yaml::Node& n, std::map<uint32_t, PeerMode>& out) {
+  if (!n.is_map()) {
     c.error(n, fmt::format("expected a map of port number to mtls settings, got {}", type_name(n)));
     return;
   }
   if (n.size() == 0) c.error(n, "port-level mTLS, if set, must name at least one port");
   for (auto it = n.begin(); it != n.end(); ++it) {
-    FieldScope scope(c, it->first.IsScalar() ? it->first.Scalar() : "?");
+    FieldScope scope(c, it->first.is_scalar() ? it->first.scalar() : "?");
     uint32_t port = 0;
     if (!read_port(c, it->first, port)) continue;
     if (out.count(port) != 0) c.error(it->first, fmt::format("port {} is listed twice", port));
     PeerMode mode = PeerMode::kUnset;
-    if (!it->second.IsNull()) read_mtls(c, it->second, mode);
+    if (!it->second.is_null()) read_mtls(c, it->second, mode);
     out[port] = mode;
   }
 }
@@ -53,17 +53,17 @@ using Action = AuthorizationPolicy::Action;
 struct ListReader {
   DecodeContext& c;
   bool is_custom;
-  std::function<void(const YAML::Node&)> operator()(std::vector<std::string>& out,
+  std::function<void(const yaml::Node&)> operator()(std::vector<std::string>& out,
                                                     ValueKind kind = ValueKind::kAny,
                                                     bool custom_ok = true) const {
-    return [this, &out, kind, custom_ok](const YAML::Node& v) {
+    return [this, &out, kind, custom_ok](const yaml::Node& v) {
       read_values(c, v, out, kind);
       if (is_custom && !custom_ok) c.error(v, "not supported with action CUSTOM");
     };
   }
 };
 
-void read_source(DecodeContext& c, const YAML::Node& n, bool is_custom, AuthzSource& s) {
+void read_source(DecodeContext& c, const yaml::Node& n, bool is_custom, AuthzSource& s) {
   const ListReader list{c, is_custom};
   const bool ok =
       read_fields(c, n,
@@ -95,7 +95,7 @@ void read_source(DecodeContext& c, const YAML::Node& n, bool is_custom, AuthzSou
   }
 }
 
-void read_operation(DecodeContext& c, const YAML::Node& n, AuthzOperation& op) {
+void read_operation(DecodeContext& c, const yaml::Node& n, AuthzOperation& op) {
   const ListReader list{c, false};
   const bool ok = read_fields(c, n,
                               {
@@ -116,20 +116,20 @@ void read_operation(DecodeContext& c, const YAML::Node& n, AuthzOperation& op) {
 
 // Reads `{<wrapper>: {...}}` (from[].source, to[].operation); the wrapper is required.
 template <class T, class F>
-void read_wrapped(DecodeContext& c, const YAML::Node& n, const char* wrapper, std::vector<T>& out,
+void read_wrapped(DecodeContext& c, const yaml::Node& n, const char* wrapper, std::vector<T>& out,
                   F read_inner) {
-  if (n.IsSequence() && n.size() == 0) {
+  if (n.is_sequence() && n.size() == 0) {
     c.error(n, "must not be empty; leave it out to match everything");
     return;
   }
-  for_each_item(c, n, [&](const YAML::Node& item) {
+  for_each_item(c, n, [&](const yaml::Node& item) {
     T value{};
     bool found = false;
-    read_fields(c, item, {{wrapper, [&](const YAML::Node& v) {
+    read_fields(c, item, {{wrapper, [&](const yaml::Node& v) {
                              found = true;
                              read_inner(v, value);
                            }}});
-    if (item.IsMap() && !found) c.error(item, fmt::format("{}: required field is missing", wrapper));
+    if (item.is_map() && !found) c.error(item, fmt::format("{}: required field is missing", wrapper));
     out.push_back(std::move(value));
   });
 }
@@ -175,19 +175,19 @@ ValueKind when_value_kind(const std::string& key) {
   return ValueKind::kAny;
 }
 
-void read_condition(DecodeContext& c, const YAML::Node& n, bool is_custom, AuthzCondition& out) {
-  YAML::Node key_node, values_node, not_values_node;
+void read_condition(DecodeContext& c, const yaml::Node& n, bool is_custom, AuthzCondition& out) {
+  yaml::Node key_node, values_node, not_values_node;
   read_fields(c, n,
               {
                   {"key",
-                   [&](const YAML::Node& v) {
-                     key_node.reset(v);
+                   [&](const yaml::Node& v) {
+                     key_node = v;
                      read(c, v, out.key);
                    }},
-                  {"values", [&](const YAML::Node& v) { values_node.reset(v); }},
-                  {"notValues", [&](const YAML::Node& v) { not_values_node.reset(v); }},
+                  {"values", [&](const yaml::Node& v) { values_node = v; }},
+                  {"notValues", [&](const yaml::Node& v) { not_values_node = v; }},
               });
-  if (!n.IsMap()) return;
+  if (!n.is_map()) return;
   if (out.key.empty()) {
     c.error(present(key_node) ? key_node : n, "key: required field is missing");
   } else if (std::string problem = check_when_key(out.key, is_custom); !problem.empty()) {
@@ -206,24 +206,24 @@ void read_condition(DecodeContext& c, const YAML::Node& n, bool is_custom, Authz
     c.error(n, "at least one of values or notValues must be set");
 }
 
-void read_rule(DecodeContext& c, const YAML::Node& n, bool is_custom, AuthzRule& rule) {
+void read_rule(DecodeContext& c, const yaml::Node& n, bool is_custom, AuthzRule& rule) {
   read_fields(c, n,
               {
                   {"from",
-                   [&](const YAML::Node& v) {
-                     read_wrapped(c, v, "source", rule.from, [&](const YAML::Node& s, AuthzSource& out) {
+                   [&](const yaml::Node& v) {
+                     read_wrapped(c, v, "source", rule.from, [&](const yaml::Node& s, AuthzSource& out) {
                        read_source(c, s, is_custom, out);
                      });
                    }},
                   {"to",
-                   [&](const YAML::Node& v) {
-                     read_wrapped(c, v, "operation", rule.to, [&](const YAML::Node& o, AuthzOperation& out) {
+                   [&](const yaml::Node& v) {
+                     read_wrapped(c, v, "operation", rule.to, [&](const yaml::Node& o, AuthzOperation& out) {
                        read_operation(c, o, out);
                      });
                    }},
                   {"when",
-                   [&](const YAML::Node& v) {
-                     for_each_item(c, v, [&](const YAML::Node& item) {
+                   [&](const yaml::Node& v) {
+                     for_each_item(c, v, [&](const yaml::Node& item) {
                        AuthzCondition cond;
                        read_condition(c, item, is_custom, cond);
                        rule.when.push_back(std::move(cond));
@@ -233,10 +233,10 @@ void read_rule(DecodeContext& c, const YAML::Node& n, bool is_custom, AuthzRule&
 }
 
 // The action decides what rules and provider mean; checked once everything is read.
-void check_action(DecodeContext& c, const YAML::Node& spec, const AuthorizationPolicy& out, bool has_rules,
-                  const YAML::Node& provider_node) {
-  const YAML::Node action_node = spec["action"];
-  const YAML::Node& at = present(action_node) ? action_node : spec;
+void check_action(DecodeContext& c, const yaml::Node& spec, const AuthorizationPolicy& out, bool has_rules,
+                  const yaml::Node& provider_node) {
+  const yaml::Node action_node = spec["action"];
+  const yaml::Node& at = present(action_node) ? action_node : spec;
   if (out.action == Action::kCustom) {
     if (!has_rules) {
       c.error_field(at, "action",
@@ -257,15 +257,15 @@ void check_action(DecodeContext& c, const YAML::Node& spec, const AuthorizationP
 
 }  // namespace
 
-void decode_spec(DecodeContext& c, const YAML::Node& spec, PeerAuthentication& out) {
-  YAML::Node port_level;
+void decode_spec(DecodeContext& c, const yaml::Node& spec, PeerAuthentication& out) {
+  yaml::Node port_level;
   read_fields(c, spec,
               {
-                  {"selector", [&](const YAML::Node& v) { read_selector(c, v, out.selector); }},
-                  {"mtls", [&](const YAML::Node& v) { read_mtls(c, v, out.mode); }},
+                  {"selector", [&](const yaml::Node& v) { read_selector(c, v, out.selector); }},
+                  {"mtls", [&](const yaml::Node& v) { read_mtls(c, v, out.mode); }},
                   {"portLevelMtls",
-                   [&](const YAML::Node& v) {
-                     port_level.reset(v);
+                   [&](const yaml::Node& v) {
+                     port_level = v;
                      read_port_level_mtls(c, v, out.port_level_mtls);
                    }},
               });
@@ -276,16 +276,16 @@ void decode_spec(DecodeContext& c, const YAML::Node& spec, PeerAuthentication& o
   }
 }
 
-void decode_spec(DecodeContext& c, const YAML::Node& spec, AuthorizationPolicy& out) {
-  YAML::Node rules_node, provider_node;
+void decode_spec(DecodeContext& c, const yaml::Node& spec, AuthorizationPolicy& out) {
+  yaml::Node rules_node, provider_node;
   read_fields(
       c, spec,
       {
-          {"selector", [&](const YAML::Node& v) { read_selector(c, v, out.selector); }},
-          {"targetRef", [&](const YAML::Node& v) { read_target_ref(c, v, out.target_refs); }},
-          {"targetRefs", [&](const YAML::Node& v) { read_target_refs(c, v, out.target_refs); }},
+          {"selector", [&](const yaml::Node& v) { read_selector(c, v, out.selector); }},
+          {"targetRef", [&](const yaml::Node& v) { read_target_ref(c, v, out.target_refs); }},
+          {"targetRefs", [&](const yaml::Node& v) { read_target_refs(c, v, out.target_refs); }},
           {"action",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              read_enum(c, v, out.action,
                        {{"ALLOW", Action::kAllow},
                         {"DENY", Action::kDeny},
@@ -293,24 +293,24 @@ void decode_spec(DecodeContext& c, const YAML::Node& spec, AuthorizationPolicy& 
                         {"CUSTOM", Action::kCustom}});
            }},
           {"provider",
-           [&](const YAML::Node& v) {
-             provider_node.reset(v);
-             read_fields(c, v, {{"name", [&](const YAML::Node& name) { read(c, name, out.provider); }}});
+           [&](const yaml::Node& v) {
+             provider_node = v;
+             read_fields(c, v, {{"name", [&](const yaml::Node& name) { read(c, name, out.provider); }}});
            }},
-          {"rules", [&](const YAML::Node& v) { rules_node.reset(v); }},
+          {"rules", [&](const yaml::Node& v) { rules_node = v; }},
       });
-  if (!spec.IsMap()) return;
+  if (!spec.is_map()) return;
   check_one_scope(c, spec);
   if (present(rules_node)) {  // read after the action, which changes what rules may contain
     FieldScope scope(c, "rules");
     const bool is_custom = out.action == Action::kCustom;
-    for_each_item(c, rules_node, [&](const YAML::Node& item) {
+    for_each_item(c, rules_node, [&](const yaml::Node& item) {
       AuthzRule rule;
       read_rule(c, item, is_custom, rule);
       out.rules.push_back(std::move(rule));
     });
   }
-  check_action(c, spec, out, rules_node.IsSequence() && rules_node.size() > 0, provider_node);
+  check_action(c, spec, out, rules_node.is_sequence() && rules_node.size() > 0, provider_node);
 }
 
 }  // namespace mesh::model

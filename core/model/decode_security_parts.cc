@@ -68,8 +68,8 @@ bool allowed_target(const PolicyTargetReference& ref) {
 
 }  // namespace
 
-void read_values(DecodeContext& c, const YAML::Node& n, std::vector<std::string>& out, ValueKind kind) {
-  for_each_item(c, n, [&](const YAML::Node& item) {
+void read_values(DecodeContext& c, const yaml::Node& n, std::vector<std::string>& out, ValueKind kind) {
+  for_each_item(c, n, [&](const yaml::Node& item) {
     std::string value;
     if (!read(c, item, value)) return;
     if (value.empty()) {
@@ -81,17 +81,17 @@ void read_values(DecodeContext& c, const YAML::Node& n, std::vector<std::string>
   });
 }
 
-void read_selector(DecodeContext& c, const YAML::Node& n, std::optional<WorkloadSelector>& out) {
+void read_selector(DecodeContext& c, const yaml::Node& n, std::optional<WorkloadSelector>& out) {
   out.emplace();
   if (!read(c, n, *out)) return;
   if (out->match_labels.empty()) {
     c.warning(n, "workload selector has no labels and selects every workload");
     return;
   }
-  const YAML::Node labels = n["matchLabels"];
+  const yaml::Node labels = n["matchLabels"];
   for (auto it = labels.begin(); it != labels.end(); ++it) {
-    const std::string key = it->first.Scalar();
-    const std::string value = it->second.IsScalar() ? it->second.Scalar() : "";
+    const std::string key = it->first.scalar();
+    const std::string value = it->second.is_scalar() ? it->second.scalar() : "";
     FieldScope scope(c, "matchLabels");
     if (key.empty()) c.error(it->first, "empty label key is not supported in a selector");
     if (key.find('*') != std::string::npos || value.find('*') != std::string::npos) {
@@ -100,21 +100,21 @@ void read_selector(DecodeContext& c, const YAML::Node& n, std::optional<Workload
   }
 }
 
-void read_target_ref(DecodeContext& c, const YAML::Node& n, std::vector<PolicyTargetReference>& out) {
+void read_target_ref(DecodeContext& c, const yaml::Node& n, std::vector<PolicyTargetReference>& out) {
   PolicyTargetReference ref;
-  YAML::Node ns_node;
+  yaml::Node ns_node;
   read_fields(c, n,
               {
-                  {"group", [&](const YAML::Node& v) { read(c, v, ref.group); }},
-                  {"kind", [&](const YAML::Node& v) { read(c, v, ref.kind); }},
-                  {"name", [&](const YAML::Node& v) { read(c, v, ref.name); }},
+                  {"group", [&](const yaml::Node& v) { read(c, v, ref.group); }},
+                  {"kind", [&](const yaml::Node& v) { read(c, v, ref.kind); }},
+                  {"name", [&](const yaml::Node& v) { read(c, v, ref.name); }},
                   {"namespace",
-                   [&](const YAML::Node& v) {
-                     ns_node.reset(v);
+                   [&](const yaml::Node& v) {
+                     ns_node = v;
                      read(c, v, ref.ns);
                    }},
               });
-  if (!n.IsMap()) return;
+  if (!n.is_map()) return;
   if (ref.name.empty()) c.error(n, "name: required field is missing");
   if (!ref.ns.empty()) {
     c.error_field(ns_node, "namespace", "cross-namespace targetRef is not supported; leave namespace unset");
@@ -127,16 +127,16 @@ void read_target_ref(DecodeContext& c, const YAML::Node& n, std::vector<PolicyTa
   out.push_back(std::move(ref));
 }
 
-void read_target_refs(DecodeContext& c, const YAML::Node& n, std::vector<PolicyTargetReference>& out) {
-  for_each_item(c, n, [&](const YAML::Node& item) { read_target_ref(c, item, out); });
+void read_target_refs(DecodeContext& c, const yaml::Node& n, std::vector<PolicyTargetReference>& out) {
+  for_each_item(c, n, [&](const yaml::Node& item) { read_target_ref(c, item, out); });
 }
 
-void check_one_scope(DecodeContext& c, const YAML::Node& spec) {
-  if (!spec.IsMap()) return;
+void check_one_scope(DecodeContext& c, const yaml::Node& spec) {
+  if (!spec.is_map()) return;
   std::vector<std::string_view> seen;
   for (const char* name : {"selector", "targetRef", "targetRefs"}) {
-    const YAML::Node v = spec[name];
-    if (!v || v.IsNull() || (v.IsSequence() && v.size() == 0)) continue;
+    const yaml::Node v = spec[name];
+    if (!v || v.is_null() || (v.is_sequence() && v.size() == 0)) continue;
     if (!seen.empty()) {
       c.error_field(
           v, name,

@@ -17,8 +17,8 @@ namespace mesh::model::security_parts {
 
 // Calls `item` for each element of a list, with the index on the field path.
 template <class F>
-bool for_each_item(DecodeContext& c, const YAML::Node& n, F item) {
-  if (!n.IsSequence()) {
+bool for_each_item(DecodeContext& c, const yaml::Node& n, F item) {
+  if (!n.is_sequence()) {
     c.error(n, fmt::format("expected a list, got {}", type_name(n)));
     return false;
   }
@@ -30,21 +30,21 @@ bool for_each_item(DecodeContext& c, const YAML::Node& n, F item) {
 }
 
 // read_fields skips null values, so a captured node that is still null was never set.
-inline bool present(const YAML::Node& n) {
-  return n.IsDefined() && !n.IsNull();
+inline bool present(const yaml::Node& n) {
+  return n.is_defined() && !n.is_null();
 }
 
 // What a list of strings holds, for the per-value checks Istio makes.
 enum class ValueKind { kAny, kIp, kPort, kPath };
 
 // A list of non-empty strings, each checked as `kind`.
-void read_values(DecodeContext& c, const YAML::Node& n, std::vector<std::string>& out,
+void read_values(DecodeContext& c, const yaml::Node& n, std::vector<std::string>& out,
                  ValueKind kind = ValueKind::kAny);
 
-void read_selector(DecodeContext& c, const YAML::Node& n, std::optional<WorkloadSelector>& out);
-void read_target_ref(DecodeContext& c, const YAML::Node& n, std::vector<PolicyTargetReference>& out);
-void read_target_refs(DecodeContext& c, const YAML::Node& n, std::vector<PolicyTargetReference>& out);
+void read_selector(DecodeContext& c, const yaml::Node& n, std::optional<WorkloadSelector>& out);
+void read_target_ref(DecodeContext& c, const yaml::Node& n, std::vector<PolicyTargetReference>& out);
+void read_target_refs(DecodeContext& c, const yaml::Node& n, std::vector<PolicyTargetReference>& out);
 // selector, targetRef and targetRefs each choose where a policy applies: one at most.
-void check_one_scope(DecodeContext& c, const YAML::Node& spec);
+void check_one_scope(DecodeContext& c, const yaml::Node& spec);
 
 }  // namespace mesh::model::security_parts

@@ -27,32 +27,32 @@ const char* resolution_name(Resolution r) {
   return "";
 }
 
-void read_service_port(DecodeContext& c, const YAML::Node& n, ServicePort& out) {
+void read_service_port(DecodeContext& c, const yaml::Node& n, ServicePort& out) {
   read_fields(c, n,
               {
-                  {"number", [&](const YAML::Node& v) { read_port(c, v, out.number); }},
+                  {"number", [&](const yaml::Node& v) { read_port(c, v, out.number); }},
                   {"protocol",
-                   [&](const YAML::Node& v) {
+                   [&](const yaml::Node& v) {
                      if (!read(c, v, out.protocol)) return;
                      if (!is_known_protocol(out.protocol))
                        c.error(v, fmt::format("unsupported protocol \"{}\"", out.protocol));
                      out.protocol = to_upper(out.protocol);
                    }},
                   {"name",
-                   [&](const YAML::Node& v) {
+                   [&](const yaml::Node& v) {
                      if (read(c, v, out.name) && !is_dns1123_label(out.name)) {
                        c.error(v, fmt::format("port name \"{}\" is not a DNS-1123 label", out.name));
                      }
                    }},
-                  {"targetPort", [&](const YAML::Node& v) { read_port(c, v, out.target_port); }},
+                  {"targetPort", [&](const yaml::Node& v) { read_port(c, v, out.target_port); }},
               });
-  if (!n.IsMap()) return;
+  if (!n.is_map()) return;
   if (!n["number"]) c.error_field(n, "number", "required field is missing");
   if (!n["name"]) c.error_field(n, "name", "required field is missing");
 }
 
-void read_ports(DecodeContext& c, const YAML::Node& n, ServiceEntry& se) {
-  read_each(c, n, se.ports, [&](const YAML::Node& p, ServicePort& port) { read_service_port(c, p, port); });
+void read_ports(DecodeContext& c, const yaml::Node& n, ServiceEntry& se) {
+  read_each(c, n, se.ports, [&](const yaml::Node& p, ServicePort& port) { read_service_port(c, p, port); });
   std::set<std::string> names;
   std::set<uint32_t> numbers;
   for (size_t i = 0; i < se.ports.size(); ++i) {
@@ -69,7 +69,7 @@ void read_ports(DecodeContext& c, const YAML::Node& n, ServiceEntry& se) {
 }
 
 struct SeNodes {
-  YAML::Node hosts, addresses, ports, endpoints, resolution;
+  yaml::Node hosts, addresses, ports, endpoints, resolution;
 };
 
 void check_endpoints(DecodeContext& c, const SeNodes& nodes, const ServiceEntry& se) {
@@ -83,7 +83,7 @@ void check_endpoints(DecodeContext& c, const SeNodes& nodes, const ServiceEntry&
   }
 }
 
-void check_resolution(DecodeContext& c, const YAML::Node& spec, const SeNodes& nodes,
+void check_resolution(DecodeContext& c, const yaml::Node& spec, const SeNodes& nodes,
                       const ServiceEntry& se) {
   const char* name = resolution_name(se.resolution);
   switch (se.resolution) {
@@ -119,7 +119,7 @@ void check_resolution(DecodeContext& c, const YAML::Node& spec, const SeNodes& n
               fmt::format("workloadSelector has no effect with resolution {}", name));
 }
 
-void check_service_entry(DecodeContext& c, const YAML::Node& spec, const SeNodes& nodes,
+void check_service_entry(DecodeContext& c, const yaml::Node& spec, const SeNodes& nodes,
                          const ServiceEntry& se) {
   if (se.workload_selector && !se.endpoints.empty()) {
     c.error_field(nodes.endpoints, "endpoints", "only one of workloadSelector or endpoints may be set");
@@ -144,16 +144,15 @@ void check_service_entry(DecodeContext& c, const YAML::Node& spec, const SeNodes
 
 }  // namespace
 
-void decode_spec(DecodeContext& c, const YAML::Node& spec, ServiceEntry& out) {
+void decode_spec(DecodeContext& c, const yaml::Node& spec, ServiceEntry& out) {
   SeNodes nodes;
-  YAML::Node export_to;
   const bool ok = read_fields(
       c, spec,
       {
           {"hosts",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              nodes.hosts = v;
-             read_strings(c, v, out.hosts, [&](const YAML::Node& at, const std::string& host) {
+             read_strings(c, v, out.hosts, [&](const yaml::Node& at, const std::string& host) {
                if (host == "*") {
                  c.error(at, "host \"*\" is not allowed in a service entry");
                  return;
@@ -165,25 +164,25 @@ void decode_spec(DecodeContext& c, const YAML::Node& spec, ServiceEntry& out) {
              });
            }},
           {"addresses",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              nodes.addresses = v;
-             read_strings(c, v, out.addresses, [&](const YAML::Node& at, const std::string& a) {
+             read_strings(c, v, out.addresses, [&](const yaml::Node& at, const std::string& a) {
                if (std::string problem = check_ip_subnet(a); !problem.empty()) c.error(at, problem);
              });
            }},
           {"ports",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              nodes.ports = v;
              read_ports(c, v, out);
            }},
           {"location",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              read_enum(c, v, out.location,
                        {{"MESH_EXTERNAL", ServiceEntry::Location::kMeshExternal},
                         {"MESH_INTERNAL", ServiceEntry::Location::kMeshInternal}});
            }},
           {"resolution",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              read_enum(c, v, out.resolution,
                        {{"NONE", Resolution::kNone},
                         {"STATIC", Resolution::kStatic},
@@ -191,21 +190,21 @@ void decode_spec(DecodeContext& c, const YAML::Node& spec, ServiceEntry& out) {
                         {"DNS_ROUND_ROBIN", Resolution::kDnsRoundRobin}});
            }},
           {"endpoints",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              nodes.endpoints = v;
-             read_each(c, v, out.endpoints, [&](const YAML::Node& e, WorkloadEntrySpec& ep) {
+             read_each(c, v, out.endpoints, [&](const yaml::Node& e, WorkloadEntrySpec& ep) {
                read_workload_entry_spec(c, e, ep);
              });
            }},
           {"workloadSelector",
-           [&](const YAML::Node& v) { read_labels_selector(c, v, out.workload_selector); }},
+           [&](const yaml::Node& v) { read_labels_selector(c, v, out.workload_selector); }},
           {"exportTo",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              ExportToRules rules;
              rules.allow_none = true;
              read_export_to(c, v, out.meta.ns, rules, out.export_to);
            }},
-          {"subjectAltNames", [&](const YAML::Node& v) { read_strings(c, v, out.subject_alt_names); }},
+          {"subjectAltNames", [&](const yaml::Node& v) { read_strings(c, v, out.subject_alt_names); }},
       });
   if (ok) check_service_entry(c, spec, nodes, out);
 }

@@ -11,20 +11,20 @@ namespace mesh::model {
 
 namespace {
 
-void read_capture_mode(DecodeContext& c, const YAML::Node& v, std::string& out) {
+void read_capture_mode(DecodeContext& c, const yaml::Node& v, std::string& out) {
   if (!read(c, v, out)) return;
   if (out != "DEFAULT" && out != "IPTABLES" && out != "NONE") {
     c.error(v, fmt::format("unknown value \"{}\" (expected one of DEFAULT, IPTABLES, NONE)", out));
   }
 }
 
-void read_bind(DecodeContext& c, const YAML::Node& v, std::string& out) {
+void read_bind(DecodeContext& c, const yaml::Node& v, std::string& out) {
   if (!read(c, v, out)) return;
   if (std::string problem = check_bind(out); !problem.empty()) c.error(v, problem);
 }
 
 // Checks shared by ingress and egress listener ports.
-void check_listener_port(DecodeContext& c, const YAML::Node& port, const ServerPort& p) {
+void check_listener_port(DecodeContext& c, const yaml::Node& port, const ServerPort& p) {
   FieldScope scope(c, "port");
   if (!p.name.empty() && !is_dns1123_label(p.name)) {
     c.error_field(child_or_self(port, "name"), "name",
@@ -34,7 +34,7 @@ void check_listener_port(DecodeContext& c, const YAML::Node& port, const ServerP
     c.error_field(child_or_self(port, "targetPort"), "targetPort", "targetPort has no effect on sidecars");
 }
 
-void check_default_endpoint(DecodeContext& c, const YAML::Node& at, const std::string& endpoint) {
+void check_default_endpoint(DecodeContext& c, const yaml::Node& at, const std::string& endpoint) {
   if (endpoint.starts_with("unix://")) {
     if (std::string problem = check_unix_address(endpoint.substr(7)); !problem.empty()) c.error(at, problem);
     return;
@@ -57,7 +57,7 @@ void check_default_endpoint(DecodeContext& c, const YAML::Node& at, const std::s
   }
 }
 
-void check_ingress_tls(DecodeContext& c, const YAML::Node& n, const ServerTLSSettings& t) {
+void check_ingress_tls(DecodeContext& c, const yaml::Node& n, const ServerTLSSettings& t) {
   FieldScope scope(c, "tls");
   if (!t.subject_alt_names.empty()) c.error(n, "subjectAltNames is not supported on sidecar ingress");
   if (t.https_redirect) c.error(n, "httpsRedirect is not supported on sidecar ingress");
@@ -68,23 +68,23 @@ void check_ingress_tls(DecodeContext& c, const YAML::Node& n, const ServerTLSSet
   }
 }
 
-void read_ingress(DecodeContext& c, const YAML::Node& n, IstioIngressListener& out) {
+void read_ingress(DecodeContext& c, const yaml::Node& n, IstioIngressListener& out) {
   read_fields(c, n,
               {
-                  {"port", [&](const YAML::Node& v) { read_server_port(c, v, out.port); }},
-                  {"bind", [&](const YAML::Node& v) { read_bind(c, v, out.bind); }},
-                  {"captureMode", [&](const YAML::Node& v) { read_capture_mode(c, v, out.capture_mode); }},
+                  {"port", [&](const yaml::Node& v) { read_server_port(c, v, out.port); }},
+                  {"bind", [&](const yaml::Node& v) { read_bind(c, v, out.bind); }},
+                  {"captureMode", [&](const yaml::Node& v) { read_capture_mode(c, v, out.capture_mode); }},
                   {"defaultEndpoint",
-                   [&](const YAML::Node& v) {
+                   [&](const yaml::Node& v) {
                      if (read(c, v, out.default_endpoint)) check_default_endpoint(c, v, out.default_endpoint);
                    }},
-                  {"tls", [&](const YAML::Node& v) { read_server_tls(c, v, out.tls.emplace()); }},
+                  {"tls", [&](const yaml::Node& v) { read_server_tls(c, v, out.tls.emplace()); }},
                   {"connectionPool",
-                   [&](const YAML::Node& v) { read_connection_pool(c, v, out.connection_pool.emplace()); }},
+                   [&](const yaml::Node& v) { read_connection_pool(c, v, out.connection_pool.emplace()); }},
               });
-  if (!n.IsMap()) return;
-  const YAML::Node port = n["port"];
-  if (!port || port.IsNull()) {
+  if (!n.is_map()) return;
+  const yaml::Node port = n["port"];
+  if (!port || port.is_null()) {
     c.error_field(n, "port", "an ingress listener needs a port");
     return;
   }
@@ -94,21 +94,21 @@ void read_ingress(DecodeContext& c, const YAML::Node& n, IstioIngressListener& o
   if (out.tls) check_ingress_tls(c, n["tls"], *out.tls);
 }
 
-void read_egress(DecodeContext& c, const YAML::Node& n, IstioEgressListener& out) {
+void read_egress(DecodeContext& c, const yaml::Node& n, IstioEgressListener& out) {
   read_fields(c, n,
               {
-                  {"port", [&](const YAML::Node& v) { read_server_port(c, v, out.port.emplace()); }},
-                  {"bind", [&](const YAML::Node& v) { read_bind(c, v, out.bind); }},
-                  {"captureMode", [&](const YAML::Node& v) { read_capture_mode(c, v, out.capture_mode); }},
+                  {"port", [&](const yaml::Node& v) { read_server_port(c, v, out.port.emplace()); }},
+                  {"bind", [&](const yaml::Node& v) { read_bind(c, v, out.bind); }},
+                  {"captureMode", [&](const yaml::Node& v) { read_capture_mode(c, v, out.capture_mode); }},
                   {"hosts",
-                   [&](const YAML::Node& v) {
-                     read_strings(c, v, out.hosts, [&](const YAML::Node& at, const std::string& host) {
+                   [&](const yaml::Node& v) {
+                     read_strings(c, v, out.hosts, [&](const yaml::Node& at, const std::string& host) {
                        for (std::string& problem : check_namespace_host(host, false))
                          c.error(at, std::move(problem));
                      });
                    }},
               });
-  if (!n.IsMap()) return;
+  if (!n.is_map()) return;
   if (out.hosts.empty())
     c.error_field(child_or_self(n, "hosts"), "hosts", "an egress listener needs at least one host");
   if (!out.port) return;
@@ -125,7 +125,7 @@ void read_egress(DecodeContext& c, const YAML::Node& n, IstioEgressListener& out
 
 // Ports must be unique per direction; one catch-all egress listener (no
 // port) is allowed, and only as the last one.
-void check_listener_sets(DecodeContext& c, const YAML::Node& spec, const Sidecar& sc) {
+void check_listener_sets(DecodeContext& c, const yaml::Node& spec, const Sidecar& sc) {
   std::set<uint32_t> ports;
   for (size_t i = 0; i < sc.ingress.size(); ++i) {
     if (sc.ingress[i].port.number == 0 || ports.insert(sc.ingress[i].port.number).second) continue;
@@ -138,7 +138,7 @@ void check_listener_sets(DecodeContext& c, const YAML::Node& spec, const Sidecar
   for (size_t i = 0; i < sc.egress.size(); ++i) {
     FieldScope a(c, "egress"), b(c, i);
     const IstioEgressListener& e = sc.egress[i];
-    const YAML::Node node = spec["egress"][i];
+    const yaml::Node node = spec["egress"][i];
     if (!e.port) {
       if (i + 1 != sc.egress.size()) c.error(node, "the egress listener without a port must be the last one");
       continue;
@@ -151,19 +151,19 @@ void check_listener_sets(DecodeContext& c, const YAML::Node& spec, const Sidecar
   }
 }
 
-void read_outbound_policy(DecodeContext& c, const YAML::Node& n, OutboundTrafficPolicy& out) {
+void read_outbound_policy(DecodeContext& c, const yaml::Node& n, OutboundTrafficPolicy& out) {
   read_fields(c, n,
               {
                   {"mode",
-                   [&](const YAML::Node& v) {
+                   [&](const yaml::Node& v) {
                      read_enum(c, v, out.mode,
                                {{"ALLOW_ANY", OutboundTrafficPolicy::Mode::kAllowAny},
                                 {"REGISTRY_ONLY", OutboundTrafficPolicy::Mode::kRegistryOnly}});
                    }},
                   {"egressProxy",
-                   [&](const YAML::Node& v) {
+                   [&](const yaml::Node& v) {
                      read_destination(c, v, out.egress_proxy.emplace());
-                     if (v.IsMap() && !v["port"]) c.error_field(v, "port", "egressProxy needs a port");
+                     if (v.is_map() && !v["port"]) c.error_field(v, "port", "egressProxy needs a port");
                    }},
               });
   if (out.egress_proxy && out.mode != OutboundTrafficPolicy::Mode::kAllowAny) {
@@ -173,26 +173,26 @@ void read_outbound_policy(DecodeContext& c, const YAML::Node& n, OutboundTraffic
 
 }  // namespace
 
-void decode_spec(DecodeContext& c, const YAML::Node& spec, Sidecar& out) {
+void decode_spec(DecodeContext& c, const yaml::Node& spec, Sidecar& out) {
   const bool ok = read_fields(
       c, spec,
       {
           {"workloadSelector",
-           [&](const YAML::Node& v) { read_labels_selector(c, v, out.workload_selector); }},
+           [&](const yaml::Node& v) { read_labels_selector(c, v, out.workload_selector); }},
           {"ingress",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              read_each(c, v, out.ingress,
-                       [&](const YAML::Node& l, IstioIngressListener& in) { read_ingress(c, l, in); });
+                       [&](const yaml::Node& l, IstioIngressListener& in) { read_ingress(c, l, in); });
            }},
           {"egress",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              read_each(c, v, out.egress,
-                       [&](const YAML::Node& l, IstioEgressListener& eg) { read_egress(c, l, eg); });
+                       [&](const yaml::Node& l, IstioEgressListener& eg) { read_egress(c, l, eg); });
            }},
           {"outboundTrafficPolicy",
-           [&](const YAML::Node& v) { read_outbound_policy(c, v, out.outbound_traffic_policy.emplace()); }},
+           [&](const yaml::Node& v) { read_outbound_policy(c, v, out.outbound_traffic_policy.emplace()); }},
           {"inboundConnectionPool",
-           [&](const YAML::Node& v) { read_connection_pool(c, v, out.inbound_connection_pool.emplace()); }},
+           [&](const yaml::Node& v) { read_connection_pool(c, v, out.inbound_connection_pool.emplace()); }},
       });
   if (!ok) return;
   if (out.ingress.empty() && out.egress.empty() && !out.outbound_traffic_policy &&

@@ -20,14 +20,14 @@ bool is_prime(uint64_t x) {
   return true;
 }
 
-void read_non_negative(DecodeContext& c, const YAML::Node& v, std::optional<int32_t>& out) {
+void read_non_negative(DecodeContext& c, const yaml::Node& v, std::optional<int32_t>& out) {
   int32_t value = 0;
   if (!read(c, v, value)) return;
   if (value < 0) c.error(v, fmt::format("{} must not be negative", value));
   out = value;
 }
 
-void read_hash_key(DecodeContext& c, const YAML::Node& n, ConsistentHashLB& out) {
+void read_hash_key(DecodeContext& c, const yaml::Node& n, ConsistentHashLB& out) {
   int keys = 0, algorithms = 0;
   bool legacy_ring_size = false;
   const auto key = [&](ConsistentHashLB::Key k) {
@@ -38,60 +38,60 @@ void read_hash_key(DecodeContext& c, const YAML::Node& n, ConsistentHashLB& out)
       c, n,
       {
           {"httpHeaderName",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              key(ConsistentHashLB::Key::kHeader);
              read(c, v, out.header_name);
            }},
           {"httpCookie",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              key(ConsistentHashLB::Key::kCookie);
              read_fields(c, v,
                          {
-                             {"name", [&](const YAML::Node& x) { read(c, x, out.cookie.name); }},
-                             {"path", [&](const YAML::Node& x) { read(c, x, out.cookie.path); }},
-                             {"ttl", [&](const YAML::Node& x) { read_duration(c, x, out.cookie.ttl, true); }},
-                             {"attributes", [&](const YAML::Node&) {}},
+                             {"name", [&](const yaml::Node& x) { read(c, x, out.cookie.name); }},
+                             {"path", [&](const yaml::Node& x) { read(c, x, out.cookie.path); }},
+                             {"ttl", [&](const yaml::Node& x) { read_duration(c, x, out.cookie.ttl, true); }},
+                             {"attributes", [&](const yaml::Node&) {}},
                          });
-             if (v.IsMap() && out.cookie.name.empty()) c.error_field(v, "name", "required field is missing");
+             if (v.is_map() && out.cookie.name.empty()) c.error_field(v, "name", "required field is missing");
            }},
           {"useSourceIp",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              bool on = false;
              if (read(c, v, on) && on) key(ConsistentHashLB::Key::kSourceIp);
            }},
           {"httpQueryParameterName",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              key(ConsistentHashLB::Key::kQueryParameter);
              read(c, v, out.query_parameter_name);
            }},
           {"ringHash",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              ++algorithms;
              out.algorithm = ConsistentHashLB::Algorithm::kRingHash;
              read_fields(
                  c, v,
-                 {{"minimumRingSize", [&](const YAML::Node& x) { read(c, x, out.minimum_ring_size); }}});
+                 {{"minimumRingSize", [&](const yaml::Node& x) { read(c, x, out.minimum_ring_size); }}});
            }},
           {"maglev",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              ++algorithms;
              out.algorithm = ConsistentHashLB::Algorithm::kMaglev;
-             read_fields(c, v, {{"tableSize", [&](const YAML::Node& x) {
+             read_fields(c, v, {{"tableSize", [&](const yaml::Node& x) {
                                    if (!read(c, x, out.maglev_table_size)) return;
                                    if (out.maglev_table_size >= 5000011 || !is_prime(out.maglev_table_size)) {
                                      c.error(x, "maglev tableSize must be a prime number below 5000011");
                                    }
                                  }}});
-             if (v.IsMap() && !v["tableSize"]) c.error_field(v, "tableSize", "required field is missing");
+             if (v.is_map() && !v["tableSize"]) c.error_field(v, "tableSize", "required field is missing");
            }},
           {"minimumRingSize",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              legacy_ring_size = true;
              c.warning(v, "minimumRingSize is deprecated; use ringHash.minimumRingSize");
              read(c, v, out.minimum_ring_size);
            }},
       });
-  if (!n.IsMap()) return;
+  if (!n.is_map()) return;
   if (keys != 1) {
     c.error(n,
             "consistentHash needs exactly one of httpHeaderName, httpCookie, useSourceIp or "
@@ -102,12 +102,12 @@ void read_hash_key(DecodeContext& c, const YAML::Node& n, ConsistentHashLB& out)
     c.error(n, "minimumRingSize cannot be combined with ringHash or maglev");
 }
 
-void read_load_balancer(DecodeContext& c, const YAML::Node& n, LoadBalancerSettings& out) {
+void read_load_balancer(DecodeContext& c, const yaml::Node& n, LoadBalancerSettings& out) {
   read_fields(
       c, n,
       {
           {"simple",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              read_enum(c, v, out.simple,
                        {{"UNSPECIFIED", LoadBalancerSettings::Simple::kUnspecified},
                         {"LEAST_CONN", LoadBalancerSettings::Simple::kLeastConn},
@@ -117,72 +117,72 @@ void read_load_balancer(DecodeContext& c, const YAML::Node& n, LoadBalancerSetti
                         {"LEAST_REQUEST", LoadBalancerSettings::Simple::kLeastRequest}});
            }},
           {"consistentHash",
-           [&](const YAML::Node& v) { read_hash_key(c, v, out.consistent_hash.emplace()); }},
+           [&](const yaml::Node& v) { read_hash_key(c, v, out.consistent_hash.emplace()); }},
           // Locality-aware balancing is not implemented; the settings are accepted so Istio config loads.
           {"localityLbSetting",
-           [&](const YAML::Node& v) {
-             if (!v.IsMap()) c.error(v, fmt::format("expected a map, got {}", type_name(v)));
+           [&](const yaml::Node& v) {
+             if (!v.is_map()) c.error(v, fmt::format("expected a map, got {}", type_name(v)));
            }},
-          {"warmupDurationSecs", [&](const YAML::Node& v) { read_ms_duration(c, v, out.warmup_duration); }},
+          {"warmupDurationSecs", [&](const yaml::Node& v) { read_ms_duration(c, v, out.warmup_duration); }},
           {"warmup",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              read_fields(
                  c, v,
                  {
-                     {"duration", [&](const YAML::Node& x) { read_ms_duration(c, x, out.warmup_duration); }},
+                     {"duration", [&](const yaml::Node& x) { read_ms_duration(c, x, out.warmup_duration); }},
                      {"minimumPercent",
-                      [&](const YAML::Node& x) {
+                      [&](const yaml::Node& x) {
                         double ignored = 0;
                         read(c, x, ignored);
                       }},
                      {"aggression",
-                      [&](const YAML::Node& x) {
+                      [&](const yaml::Node& x) {
                         double ignored = 0;
                         read(c, x, ignored);
                       }},
                  });
            }},
       });
-  if (n.IsMap() && n["simple"] && n["consistentHash"]) {
+  if (n.is_map() && n["simple"] && n["consistentHash"]) {
     c.error_field(n["consistentHash"], "consistentHash", "only one of simple or consistentHash may be set");
   }
 }
 
-void read_keepalive(DecodeContext& c, const YAML::Node& n, TcpKeepalive& out) {
+void read_keepalive(DecodeContext& c, const yaml::Node& n, TcpKeepalive& out) {
   read_fields(c, n,
               {
-                  {"probes", [&](const YAML::Node& v) { read(c, v, out.probes); }},
-                  {"time", [&](const YAML::Node& v) { read_ms_duration(c, v, out.time); }},
-                  {"interval", [&](const YAML::Node& v) { read_ms_duration(c, v, out.interval); }},
+                  {"probes", [&](const yaml::Node& v) { read(c, v, out.probes); }},
+                  {"time", [&](const yaml::Node& v) { read_ms_duration(c, v, out.time); }},
+                  {"interval", [&](const yaml::Node& v) { read_ms_duration(c, v, out.interval); }},
               });
 }
 
-void read_tcp_pool(DecodeContext& c, const YAML::Node& n, ConnectionPoolSettings::Tcp& out) {
+void read_tcp_pool(DecodeContext& c, const yaml::Node& n, ConnectionPoolSettings::Tcp& out) {
   read_fields(
       c, n,
       {
-          {"maxConnections", [&](const YAML::Node& v) { read_non_negative(c, v, out.max_connections); }},
-          {"connectTimeout", [&](const YAML::Node& v) { read_ms_duration(c, v, out.connect_timeout); }},
-          {"tcpKeepalive", [&](const YAML::Node& v) { read_keepalive(c, v, out.tcp_keepalive.emplace()); }},
+          {"maxConnections", [&](const yaml::Node& v) { read_non_negative(c, v, out.max_connections); }},
+          {"connectTimeout", [&](const yaml::Node& v) { read_ms_duration(c, v, out.connect_timeout); }},
+          {"tcpKeepalive", [&](const yaml::Node& v) { read_keepalive(c, v, out.tcp_keepalive.emplace()); }},
           {"maxConnectionDuration",
-           [&](const YAML::Node& v) { read_ms_duration(c, v, out.max_connection_duration); }},
-          {"idleTimeout", [&](const YAML::Node& v) { read_ms_duration(c, v, out.idle_timeout); }},
+           [&](const yaml::Node& v) { read_ms_duration(c, v, out.max_connection_duration); }},
+          {"idleTimeout", [&](const yaml::Node& v) { read_ms_duration(c, v, out.idle_timeout); }},
       });
 }
 
-void read_http_pool(DecodeContext& c, const YAML::Node& n, ConnectionPoolSettings::Http& out) {
+void read_http_pool(DecodeContext& c, const yaml::Node& n, ConnectionPoolSettings::Http& out) {
   read_fields(
       c, n,
       {
           {"http1MaxPendingRequests",
-           [&](const YAML::Node& v) { read_non_negative(c, v, out.http1_max_pending_requests); }},
-          {"http2MaxRequests", [&](const YAML::Node& v) { read_non_negative(c, v, out.http2_max_requests); }},
+           [&](const yaml::Node& v) { read_non_negative(c, v, out.http1_max_pending_requests); }},
+          {"http2MaxRequests", [&](const yaml::Node& v) { read_non_negative(c, v, out.http2_max_requests); }},
           {"maxRequestsPerConnection",
-           [&](const YAML::Node& v) { read_non_negative(c, v, out.max_requests_per_connection); }},
-          {"maxRetries", [&](const YAML::Node& v) { read_non_negative(c, v, out.max_retries); }},
-          {"idleTimeout", [&](const YAML::Node& v) { read_ms_duration(c, v, out.idle_timeout); }},
+           [&](const yaml::Node& v) { read_non_negative(c, v, out.max_requests_per_connection); }},
+          {"maxRetries", [&](const yaml::Node& v) { read_non_negative(c, v, out.max_retries); }},
+          {"idleTimeout", [&](const yaml::Node& v) { read_ms_duration(c, v, out.idle_timeout); }},
           {"h2UpgradePolicy",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              std::string policy;
              if (!read(c, v, policy)) return;
              if (policy != "DEFAULT" && policy != "DO_NOT_UPGRADE" && policy != "UPGRADE") {
@@ -193,9 +193,9 @@ void read_http_pool(DecodeContext& c, const YAML::Node& n, ConnectionPoolSetting
              }
              out.h2_upgrade_policy = policy;
            }},
-          {"useClientProtocol", [&](const YAML::Node& v) { read(c, v, out.use_client_protocol); }},
+          {"useClientProtocol", [&](const yaml::Node& v) { read(c, v, out.use_client_protocol); }},
           {"maxConcurrentStreams",
-           [&](const YAML::Node& v) { read_non_negative(c, v, out.max_concurrent_streams); }},
+           [&](const yaml::Node& v) { read_non_negative(c, v, out.max_concurrent_streams); }},
       });
   if (out.h2_upgrade_policy == "UPGRADE" && out.use_client_protocol) {
     c.error_field(n["useClientProtocol"], "useClientProtocol",
@@ -203,9 +203,9 @@ void read_http_pool(DecodeContext& c, const YAML::Node& n, ConnectionPoolSetting
   }
 }
 
-void read_outlier_detection(DecodeContext& c, const YAML::Node& n, OutlierDetection& out) {
+void read_outlier_detection(DecodeContext& c, const yaml::Node& n, OutlierDetection& out) {
   const auto percent = [&](std::optional<int32_t>& field) {
-    return [&c, &field](const YAML::Node& v) {
+    return [&c, &field](const yaml::Node& v) {
       int32_t value = 0;
       if (!read(c, v, value)) return;
       if (value < 0 || value > 100) c.error(v, fmt::format("percentage {} must be between 0 and 100", value));
@@ -217,20 +217,20 @@ void read_outlier_detection(DecodeContext& c, const YAML::Node& n, OutlierDetect
       c, n,
       {
           {"consecutiveErrors",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              c.warning(
                  v, "consecutiveErrors is deprecated; use consecutive5xxErrors or consecutiveGatewayErrors");
              read(c, v, legacy);
            }},
-          {"consecutive5xxErrors", [&](const YAML::Node& v) { read(c, v, out.consecutive_5xx_errors); }},
+          {"consecutive5xxErrors", [&](const yaml::Node& v) { read(c, v, out.consecutive_5xx_errors); }},
           {"consecutiveGatewayErrors",
-           [&](const YAML::Node& v) { read(c, v, out.consecutive_gateway_errors); }},
+           [&](const yaml::Node& v) { read(c, v, out.consecutive_gateway_errors); }},
           {"consecutiveLocalOriginFailures",
-           [&](const YAML::Node& v) { read(c, v, out.consecutive_local_origin_failures); }},
+           [&](const yaml::Node& v) { read(c, v, out.consecutive_local_origin_failures); }},
           {"splitExternalLocalOriginErrors",
-           [&](const YAML::Node& v) { read(c, v, out.split_external_local_origin_errors); }},
-          {"interval", [&](const YAML::Node& v) { read_ms_duration(c, v, out.interval); }},
-          {"baseEjectionTime", [&](const YAML::Node& v) { read_ms_duration(c, v, out.base_ejection_time); }},
+           [&](const yaml::Node& v) { read(c, v, out.split_external_local_origin_errors); }},
+          {"interval", [&](const yaml::Node& v) { read_ms_duration(c, v, out.interval); }},
+          {"baseEjectionTime", [&](const yaml::Node& v) { read_ms_duration(c, v, out.base_ejection_time); }},
           {"maxEjectionPercent", percent(out.max_ejection_percent)},
           {"minHealthPercent", percent(out.min_health_percent)},
       });
@@ -241,7 +241,7 @@ void read_outlier_detection(DecodeContext& c, const YAML::Node& n, OutlierDetect
   }
 }
 
-void check_client_tls(DecodeContext& c, const YAML::Node& n, const ClientTLSSettings& t) {
+void check_client_tls(DecodeContext& c, const yaml::Node& n, const ClientTLSSettings& t) {
   using Mode = ClientTLSSettings::Mode;
   if (t.insecure_skip_verify.value_or(false) && (t.mode == Mode::kSimple || t.mode == Mode::kMutual)) {
     const bool simple_extra = t.mode == Mode::kSimple && !t.credential_name.empty();
@@ -267,28 +267,28 @@ void check_client_tls(DecodeContext& c, const YAML::Node& n, const ClientTLSSett
   }
 }
 
-void read_client_tls(DecodeContext& c, const YAML::Node& n, ClientTLSSettings& out) {
+void read_client_tls(DecodeContext& c, const yaml::Node& n, ClientTLSSettings& out) {
   read_fields(
       c, n,
       {
           {"mode",
-           [&](const YAML::Node& v) {
+           [&](const yaml::Node& v) {
              read_enum(c, v, out.mode,
                        {{"DISABLE", ClientTLSSettings::Mode::kDisable},
                         {"SIMPLE", ClientTLSSettings::Mode::kSimple},
                         {"MUTUAL", ClientTLSSettings::Mode::kMutual},
                         {"ISTIO_MUTUAL", ClientTLSSettings::Mode::kIstioMutual}});
            }},
-          {"clientCertificate", [&](const YAML::Node& v) { read(c, v, out.client_certificate); }},
-          {"privateKey", [&](const YAML::Node& v) { read(c, v, out.private_key); }},
-          {"caCertificates", [&](const YAML::Node& v) { read(c, v, out.ca_certificates); }},
-          {"credentialName", [&](const YAML::Node& v) { read(c, v, out.credential_name); }},
-          {"subjectAltNames", [&](const YAML::Node& v) { read_strings(c, v, out.subject_alt_names); }},
-          {"sni", [&](const YAML::Node& v) { read(c, v, out.sni); }},
-          {"insecureSkipVerify", [&](const YAML::Node& v) { read(c, v, out.insecure_skip_verify); }},
-          {"caCrl", [&](const YAML::Node& v) { read(c, v, out.ca_crl); }},
+          {"clientCertificate", [&](const yaml::Node& v) { read(c, v, out.client_certificate); }},
+          {"privateKey", [&](const yaml::Node& v) { read(c, v, out.private_key); }},
+          {"caCertificates", [&](const yaml::Node& v) { read(c, v, out.ca_certificates); }},
+          {"credentialName", [&](const yaml::Node& v) { read(c, v, out.credential_name); }},
+          {"subjectAltNames", [&](const yaml::Node& v) { read_strings(c, v, out.subject_alt_names); }},
+          {"sni", [&](const yaml::Node& v) { read(c, v, out.sni); }},
+          {"insecureSkipVerify", [&](const yaml::Node& v) { read(c, v, out.insecure_skip_verify); }},
+          {"caCrl", [&](const yaml::Node& v) { read(c, v, out.ca_crl); }},
       });
-  if (n.IsMap()) check_client_tls(c, n, out);
+  if (n.is_map()) check_client_tls(c, n, out);
 }
 
 // The fields a traffic policy and its per-port settings share. The readers
@@ -299,12 +299,12 @@ std::vector<Field> policy_fields(DecodeContext& context, P& policy) {
   P* out = &policy;
   return {
       {"loadBalancer",
-       [c, out](const YAML::Node& v) { read_load_balancer(*c, v, out->load_balancer.emplace()); }},
+       [c, out](const yaml::Node& v) { read_load_balancer(*c, v, out->load_balancer.emplace()); }},
       {"connectionPool",
-       [c, out](const YAML::Node& v) { read_connection_pool(*c, v, out->connection_pool.emplace()); }},
+       [c, out](const yaml::Node& v) { read_connection_pool(*c, v, out->connection_pool.emplace()); }},
       {"outlierDetection",
-       [c, out](const YAML::Node& v) { read_outlier_detection(*c, v, out->outlier_detection.emplace()); }},
-      {"tls", [c, out](const YAML::Node& v) { read_client_tls(*c, v, out->tls.emplace()); }},
+       [c, out](const yaml::Node& v) { read_outlier_detection(*c, v, out->outlier_detection.emplace()); }},
+      {"tls", [c, out](const yaml::Node& v) { read_client_tls(*c, v, out->tls.emplace()); }},
   };
 }
 
@@ -313,15 +313,15 @@ bool has_policy(const P& p) {
   return p.load_balancer || p.connection_pool || p.outlier_detection || p.tls;
 }
 
-void read_port_policy(DecodeContext& c, const YAML::Node& n, PortTrafficPolicy& out) {
+void read_port_policy(DecodeContext& c, const yaml::Node& n, PortTrafficPolicy& out) {
   bool has_port = false;
   std::vector<Field> fields = policy_fields(c, out);
-  fields.push_back({"port", [&](const YAML::Node& v) {
+  fields.push_back({"port", [&](const yaml::Node& v) {
                       has_port = true;
                       read(c, v, out.port);
                     }});
   read_fields(c, n, fields);
-  if (!n.IsMap()) return;
+  if (!n.is_map()) return;
   if (!has_port) c.error_field(n, "port", "required field is missing");
   if (!has_policy(out)) {
     c.error(
@@ -332,37 +332,37 @@ void read_port_policy(DecodeContext& c, const YAML::Node& n, PortTrafficPolicy& 
 
 }  // namespace
 
-void read_connection_pool(DecodeContext& c, const YAML::Node& n, ConnectionPoolSettings& out) {
+void read_connection_pool(DecodeContext& c, const yaml::Node& n, ConnectionPoolSettings& out) {
   read_fields(c, n,
               {
-                  {"tcp", [&](const YAML::Node& v) { read_tcp_pool(c, v, out.tcp); }},
-                  {"http", [&](const YAML::Node& v) { read_http_pool(c, v, out.http); }},
+                  {"tcp", [&](const yaml::Node& v) { read_tcp_pool(c, v, out.tcp); }},
+                  {"http", [&](const yaml::Node& v) { read_http_pool(c, v, out.http); }},
               });
-  if (n.IsMap() && !n["tcp"] && !n["http"]) c.error(n, "a connection pool needs tcp or http settings");
+  if (n.is_map() && !n["tcp"] && !n["http"]) c.error(n, "a connection pool needs tcp or http settings");
 }
 
-void read_traffic_policy(DecodeContext& c, const YAML::Node& n, TrafficPolicy& out) {
+void read_traffic_policy(DecodeContext& c, const yaml::Node& n, TrafficPolicy& out) {
   bool tunnel = false, proxy_protocol = false;
   std::vector<Field> fields = policy_fields(c, out);
   fields.push_back(
-      {"portLevelSettings", [&](const YAML::Node& v) {
+      {"portLevelSettings", [&](const yaml::Node& v) {
          read_each(c, v, out.port_level_settings,
-                   [&](const YAML::Node& p, PortTrafficPolicy& policy) { read_port_policy(c, p, policy); });
+                   [&](const yaml::Node& p, PortTrafficPolicy& policy) { read_port_policy(c, p, policy); });
        }});
   // Accepted for compatibility; the proxy does not tunnel or send PROXY headers.
-  fields.push_back({"tunnel", [&](const YAML::Node& v) {
+  fields.push_back({"tunnel", [&](const yaml::Node& v) {
                       tunnel = true;
-                      if (!v.IsMap()) c.error(v, fmt::format("expected a map, got {}", type_name(v)));
+                      if (!v.is_map()) c.error(v, fmt::format("expected a map, got {}", type_name(v)));
                     }});
-  fields.push_back({"proxyProtocol", [&](const YAML::Node& v) {
+  fields.push_back({"proxyProtocol", [&](const yaml::Node& v) {
                       proxy_protocol = true;
-                      read_fields(c, v, {{"version", [&](const YAML::Node& x) {
+                      read_fields(c, v, {{"version", [&](const yaml::Node& x) {
                                             int ignored = 0;
                                             read_enum(c, x, ignored, {{"V1", 0}, {"V2", 1}});
                                           }}});
                     }});
   read_fields(c, n, fields);
-  if (!n.IsMap()) return;
+  if (!n.is_map()) return;
   if (tunnel && proxy_protocol) c.error(n, "only one of tunnel or proxyProtocol may be set");
   if (!has_policy(out) && out.port_level_settings.empty() && !tunnel && !proxy_protocol &&
       !n["portLevelSettings"]) {

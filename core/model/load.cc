@@ -4,11 +4,13 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <sstream>
 
 #include <fmt/format.h>
 
 #include "core/model/decode_kinds.h"
+#include "core/model/yaml_parse.h"
 
 namespace mesh::model {
 namespace {
@@ -19,16 +21,16 @@ struct KindInfo {
   std::string_view group;  // "" for the core group
   std::string_view kind;
   std::string_view versions;  // served versions, space-separated
-  void (*decode)(DecodeContext&, const YAML::Node& doc, Meta meta, ConfigSet& out);
+  void (*decode)(DecodeContext&, const yaml::Node& doc, Meta meta, ConfigSet& out);
 };
 
 // Decodes an Istio object: `spec` through its kind's decoder.
 template <class T, std::vector<T> ConfigSet::*Member>
-void decode_istio(DecodeContext& c, const YAML::Node& doc, Meta meta, ConfigSet& out) {
+void decode_istio(DecodeContext& c, const yaml::Node& doc, Meta meta, ConfigSet& out) {
   T object{};
   object.meta = std::move(meta);
-  const YAML::Node spec = doc["spec"];
-  if (!spec || spec.IsNull()) {
+  const yaml::Node spec = doc["spec"];
+  if (!spec || spec.is_null()) {
     c.error(doc, "spec: required field is missing");
   } else {
     FieldScope scope(c, "spec");
@@ -39,7 +41,7 @@ void decode_istio(DecodeContext& c, const YAML::Node& doc, Meta meta, ConfigSet&
 
 // Decodes a Kubernetes object from the whole document.
 template <class T, std::vector<T> ConfigSet::*Member>
-void decode_kube(DecodeContext& c, const YAML::Node& doc, Meta meta, ConfigSet& out) {
+void decode_kube(DecodeContext& c, const yaml::Node& doc, Meta meta, ConfigSet& out) {
   T object{};
   object.meta = std::move(meta);
   decode_object(c, doc, object);
@@ -90,7 +92,31 @@ bool serves(std::string_view versions, std::string_view version) {
   return false;
 }
 
-std::string scalar_or_empty(const YAML::Node& n) { return n && n.IsScalar() ? n.Scalar() : ""; }
+// The yaml-cpp tree of one document, parsed only when a pod or workload must
+// keep it (LoadOptions::keep_raw): the fast reader's tree is gone after decoding.
+class RawSource {
+ public:
+  explicit RawSource(std::string_view text) : text_(text) {}
+  // The document, or item `index` of a List document.
+  YAML::Node get(std::optional<size_t> index) {
+    if (!parsed_) {
+      try {
+        doc_ = YAML::Load(std::string(text_));
+      } catch (const YAML::Exception&) {
+        // Unreachable in practice: the same text already parsed.
+      }
+      parsed_ = true;
+    }
+    if (!index) return doc_;
+    const YAML::Node& doc = doc_;  // const lookups: non-const ones insert
+    return doc["items"][*index];
+  }
+
+ private:
+  std::string_view text_;
+  YAML::Node doc_;
+  bool parsed_ = false;
+};
 
 class Loader {
  public:
@@ -100,8 +126,9 @@ class Loader {
   void load_text(std::string_view text, const std::string& file_name);
 
  private:
-  void load_chunk(const std::string& chunk, int first_line, DecodeContext& c);
-  void load_document(const YAML::Node& doc, DecodeContext& c, int depth);
+  void load_chunk(const yaml::DocumentText& chunk, DecodeContext& c);
+  void load_document(const yaml::Node& doc, DecodeContext& c, RawSource& raw, std::optional<size_t> item);
+  void keep_raw(RawSource& raw, std::optional<size_t> item, size_t pods_before, size_t workloads_before);
 
   const LoadOptions& options_;
   ConfigSet& out_;
@@ -109,27 +136,27 @@ class Loader {
   size_t objects_ = 0;  // documents of the current file that are objects (valid or not)
 };
 
-void Loader::load_document(const YAML::Node& doc, DecodeContext& c, int depth) {
-  if (!doc || doc.IsNull()) return;  // empty document between separators
-  if (!doc.IsMap()) {
+void Loader::load_document(const yaml::Node& doc, DecodeContext& c, RawSource& raw, std::optional<size_t> item) {
+  if (!doc || doc.is_null()) return;  // empty document between separators
+  if (!doc.is_map()) {
     ++objects_;
     c.error(doc, fmt::format("a document must be a map with apiVersion and kind, got {}", type_name(doc)));
     return;
   }
-  const std::string api_version = scalar_or_empty(doc["apiVersion"]);
-  const std::string kind = scalar_or_empty(doc["kind"]);
+  const std::string api_version = doc["apiVersion"].scalar();
+  const std::string kind = doc["kind"].scalar();
   if (kind.empty() || api_version.empty()) {
     ++objects_;
     c.error(doc, kind.empty() ? "kind: required field is missing" : "apiVersion: required field is missing");
     return;
   }
   if (kind.ends_with("List") && doc["items"]) {
-    const YAML::Node items = doc["items"];
-    if (!items.IsSequence() || depth > 0) {
-      c.error(items, depth > 0 ? "nested lists are not supported" : "items: expected a list");
+    const yaml::Node items = doc["items"];
+    if (!items.is_sequence() || item) {
+      c.error(items, item ? "nested lists are not supported" : "items: expected a list");
       return;
     }
-    for (size_t i = 0; i < items.size(); ++i) load_document(items[i], c, depth + 1);
+    for (size_t i = 0; i < items.size(); ++i) load_document(items[i], c, raw, i);
     return;
   }
   ++objects_;
@@ -148,7 +175,7 @@ void Loader::load_document(const YAML::Node& doc, DecodeContext& c, int depth) {
     return;
   }
   c.set_object(meta);  // metadata problems belong to this object, not the previous one
-  if (const YAML::Node md = doc["metadata"]) read_metadata(c, md, meta);
+  if (const yaml::Node md = doc["metadata"]) read_metadata(c, md, meta);
   if (meta.ns.empty()) meta.ns = options_.default_namespace;
   c.set_object(meta);
   if (!serves(info->versions, version)) {
@@ -157,41 +184,30 @@ void Loader::load_document(const YAML::Node& doc, DecodeContext& c, int depth) {
     return;
   }
   if (meta.name.empty()) c.error(doc, "metadata.name: required field is missing");
+  const size_t pods_before = out_.pods.size(), workloads_before = out_.workloads.size();
   info->decode(c, doc, std::move(meta), out_);
-  if (!options_.keep_raw) {
-    // Only this document's object can still hold its tree. reset(), not
-    // `= YAML::Node()`: yaml-cpp's assignment writes through into the document.
-    if (!out_.pods.empty()) out_.pods.back().raw.reset();
-    if (!out_.workloads.empty()) out_.workloads.back().raw.reset();
-  }
+  if (options_.keep_raw) keep_raw(raw, item, pods_before, workloads_before);
 }
 
-void Loader::load_chunk(const std::string& chunk, int first_line, DecodeContext& c) {
-  c.set_line_offset(first_line);
-  std::vector<YAML::Node> docs;
+void Loader::keep_raw(RawSource& raw, std::optional<size_t> item, size_t pods_before, size_t workloads_before) {
+  // reset(), not `=`: yaml-cpp's assignment writes through into a shared node.
+  if (out_.pods.size() > pods_before) out_.pods.back().raw.reset(raw.get(item));
+  if (out_.workloads.size() > workloads_before) out_.workloads.back().raw.reset(raw.get(item));
+}
+
+void Loader::load_chunk(const yaml::DocumentText& chunk, DecodeContext& c) {
+  c.set_line_offset(chunk.first_line);
+  yaml::Document doc;
   try {
-    // One document per chunk, so Load suffices; yaml-cpp 0.7's LoadAll can loop
-    // forever on some malformed input (fixed upstream in yaml-cpp PR #1319).
-    docs.push_back(YAML::Load(chunk));
+    doc = yaml::parse(chunk.text);
   } catch (const YAML::Exception& e) {
     Pos pos{e.mark.is_null() ? 1 : e.mark.line + 1, e.mark.is_null() ? 1 : e.mark.column + 1};
     c.set_object(Meta{});
     c.report(Severity::kError, pos, "invalid YAML: " + e.msg);
     return;
   }
-  for (const YAML::Node& doc : docs) {
-    try {
-      load_document(doc, c, 0);
-    } catch (const YAML::Exception& e) {
-      c.report(Severity::kError, pos_of(doc), std::string("invalid document: ") + e.what());
-    }
-  }
-}
-
-// True if `line` starts a new YAML document ("---" or "..." at column 0).
-bool is_document_marker(std::string_view line) {
-  if (line.starts_with("---")) return line.size() == 3 || line[3] == ' ' || line[3] == '\t' || line[3] == '\r';
-  return line == "..." || line == "...\r";
+  RawSource raw(chunk.text);
+  load_document(doc.root(), c, raw, std::nullopt);
 }
 
 void Loader::load_text(std::string_view text, const std::string& file_name) {
@@ -208,22 +224,7 @@ void Loader::load_text(std::string_view text, const std::string& file_name) {
     c.report(Severity::kError, Pos{line, 1}, "input contains binary data (a NUL byte); expected YAML or JSON text");
     return;
   }
-  // Parse document by document, so one broken document does not hide the others.
-  int line_no = 0, chunk_start = 0;
-  size_t begin = 0, chunk_begin = 0;
-  while (begin <= text.size()) {
-    size_t end = text.find('\n', begin);
-    if (end == std::string_view::npos) end = text.size();
-    std::string_view line = text.substr(begin, end - begin);
-    if (is_document_marker(line) && begin > chunk_begin) {
-      load_chunk(std::string(text.substr(chunk_begin, begin - chunk_begin)), chunk_start, c);
-      chunk_begin = begin;
-      chunk_start = line_no;
-    }
-    ++line_no;
-    begin = end + 1;
-  }
-  if (chunk_begin < text.size()) load_chunk(std::string(text.substr(chunk_begin)), chunk_start, c);
+  for (const yaml::DocumentText& chunk : yaml::split_documents(text)) load_chunk(chunk, c);
   // Empty or comments only: most likely a wrong path or an emptied file, so say so.
   if (objects_ == 0 && c.error_count() == 0) c.report(Severity::kWarning, Pos{0, 0}, "no objects found");
 }

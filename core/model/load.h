@@ -17,10 +17,11 @@ struct LoadOptions {
   std::string default_namespace = "default";
   // Input larger than this is refused with an error rather than parsed.
   size_t max_file_bytes = 64u << 20;
-  // Pods and workloads keep their YAML document (`raw`) for tools that rewrite
-  // them (mesh inject, mesh up). Readers that never do (the control plane) save
-  // the memory: a parsed document costs tens of times its text.
-  bool keep_raw = true;
+  // Pods and workloads keep their yaml-cpp document (`raw`) for tools that
+  // read more of them than the model does (mesh up's pod planner). Off by
+  // default: it parses those documents a second time, with yaml-cpp, and a
+  // parsed document costs tens of times its text.
+  bool keep_raw = false;
 };
 
 // One input as read: its name in messages ("<stdin>" for "-") and its text.

@@ -59,7 +59,9 @@ void Supervisor::reload_config() {
   watch_->watch(config_dirs());  // a new namespace directory is watched from now on
   model::ConfigSet config;
   model::Diagnostics diags;  // broken objects were refused by `mesh apply`; the rest applies
-  model::load_paths({paths_.config()}, model::LoadOptions{}, config, diags);
+  model::LoadOptions options;
+  options.keep_raw = true;  // the planner reads pod templates whole
+  model::load_paths({paths_.config()}, options, config, diags);
   try {
     plan_ = plan_of(config);
   } catch (const std::exception& e) {  // keep running what runs; the next change may fix it

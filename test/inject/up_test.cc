@@ -70,7 +70,9 @@ spec:
 model::ConfigSet load(const std::string& text) {
   model::ConfigSet config;
   model::Diagnostics diags;
-  model::load_text(text, "test.yaml", model::LoadOptions{}, config, diags);
+  model::LoadOptions options;
+  options.keep_raw = true;  // as the supervisor loads it
+  model::load_text(text, "test.yaml", options, config, diags);
   REQUIRE_FALSE(diags.has_errors());
   return config;
 }

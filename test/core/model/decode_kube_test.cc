@@ -16,7 +16,9 @@ struct Loaded {
 
 Loaded load(const std::string& text) {
   Loaded out;
-  load_text(text, "k.yaml", {}, out.config, out.diags);
+  LoadOptions options;
+  options.keep_raw = true;
+  load_text(text, "k.yaml", options, out.config, out.diags);
   for (const auto& d : out.diags.items()) out.lines.push_back(d.format());
   return out;
 }

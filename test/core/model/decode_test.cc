@@ -1,4 +1,5 @@
 #include "core/model/decode.h"
+#include "core/model/yaml_parse.h"
 
 #include <doctest/doctest.h>
 
@@ -38,12 +39,13 @@ struct Sample {
 TEST_CASE("read_fields reports unknown fields and wrong types with positions") {
   Diagnostics diags;
   DecodeContext c(std::make_shared<const std::string>("f.yaml"), diags);
-  const YAML::Node n = YAML::Load("name: x\nport: 70000\ntimeout: 5q\nextra: 1\n");
+  const mesh::yaml::Document doc = mesh::yaml::parse("name: x\nport: 70000\ntimeout: 5q\nextra: 1\n");
+  const mesh::yaml::Node n = doc.root();
   Sample s;
   read_fields(c, n, {
-      {"name", [&](const YAML::Node& v) { read(c, v, s.name); }},
-      {"port", [&](const YAML::Node& v) { read_port(c, v, s.port); }},
-      {"timeout", [&](const YAML::Node& v) { read_duration(c, v, s.timeout); }},
+      {"name", [&](const mesh::yaml::Node& v) { read(c, v, s.name); }},
+      {"port", [&](const mesh::yaml::Node& v) { read_port(c, v, s.port); }},
+      {"timeout", [&](const mesh::yaml::Node& v) { read_duration(c, v, s.timeout); }},
   });
   REQUIRE(diags.items().size() == 3);
   CHECK(diags.items()[0].format() == "f.yaml:2:7: port: port number 70000 must be between 1 and 65535");
@@ -56,11 +58,11 @@ TEST_CASE("string matches take exactly one kind and regexes must compile") {
   Diagnostics diags;
   DecodeContext c(nullptr, diags);
   StringMatch m;
-  CHECK(read(c, YAML::Load("{prefix: /api}"), m));
+  CHECK(read(c, mesh::yaml::parse("{prefix: /api}").root(), m));
   CHECK(m.kind == StringMatch::Kind::kPrefix);
   CHECK(m.value == "/api");
-  CHECK_FALSE(read(c, YAML::Load("{exact: a, prefix: b}"), m));
-  read(c, YAML::Load("{regex: '(unclosed'}"), m);
+  CHECK_FALSE(read(c, mesh::yaml::parse("{exact: a, prefix: b}").root(), m));
+  read(c, mesh::yaml::parse("{regex: '(unclosed'}").root(), m);
   REQUIRE(diags.items().size() == 2);
   CHECK(diags.items()[1].message.find("invalid regex") != std::string::npos);
 }

@@ -75,7 +75,7 @@ TEST_CASE("deeply nested documents are an error, not a crash") {
   CHECK(diags.has_errors());
 }
 
-TEST_CASE("keep_raw = false: pods and workloads are decoded without keeping their YAML tree") {
+TEST_CASE("keep_raw: only on request do pods and workloads keep their YAML tree") {
   const char* text =
       "apiVersion: v1\nkind: Pod\nmetadata: {name: p, labels: {app: a}}\nspec: {containers: [{name: c}]}\n"
       "---\n"
@@ -83,10 +83,10 @@ TEST_CASE("keep_raw = false: pods and workloads are decoded without keeping thei
       "spec: {selector: {matchLabels: {app: a}}, template: {metadata: {labels: {app: a}}, spec: {}}}\n";
   ConfigSet kept, dropped;
   Diagnostics diags;
-  load_text(text, "k.yaml", {}, kept, diags);
-  LoadOptions lean;
-  lean.keep_raw = false;
-  load_text(text, "k.yaml", lean, dropped, diags);
+  LoadOptions keep;
+  keep.keep_raw = true;
+  load_text(text, "k.yaml", keep, kept, diags);
+  load_text(text, "k.yaml", {}, dropped, diags);
   CHECK_FALSE(diags.has_errors());
   REQUIRE(kept.pods.size() == 1);
   REQUIRE(dropped.pods.size() == 1);
