@@ -5,8 +5,11 @@
 #include <functional>
 #include <map>
 #include <set>
+#include <unordered_map>
 
 #include <fmt/format.h>
+
+#include "core/model/host_index.h"
 
 namespace mesh::model {
 namespace {
@@ -40,18 +43,6 @@ void warn(Diagnostics& diags, const Meta& m, Pos pos, std::string field, std::st
 std::string resolve_host(const std::string& host, const std::string& ns) {
   if (host.empty() || host.find('.') != std::string::npos || host == "*") return host;
   return host + "." + ns + std::string(kClusterSuffix);
-}
-
-// True if the two hosts can name the same service; either may be a wildcard.
-bool hosts_match(std::string_view a, std::string_view b) {
-  if (a == b) return true;
-  const bool wa = a.starts_with('*'), wb = b.starts_with('*');
-  if (wa) a.remove_prefix(1);
-  if (wb) b.remove_prefix(1);
-  if (wa && wb) return a.ends_with(b) || b.ends_with(a);
-  if (wa) return b.ends_with(a) && b.size() > a.size();
-  if (wb) return a.ends_with(b) && a.size() > b.size();
-  return false;
 }
 
 bool labels_match(const Labels& selector, const Labels& labels) {
@@ -111,13 +102,19 @@ bool visible_in(const DestinationRule& dr, const std::string& ns) {
 // ------------------------------------------------------------------ subsets
 
 void check_subsets(const ConfigSet& config, const std::vector<DestinationUse>& uses, Diagnostics& diags) {
+  HostIndex rule_hosts;
+  for (size_t i = 0; i < config.destination_rules.size(); ++i) {
+    const DestinationRule& dr = config.destination_rules[i];
+    rule_hosts.add(resolve_host(dr.host, dr.meta.ns), i);
+  }
   for (const DestinationUse& use : uses) {
     if (use.dest->subset.empty()) continue;
     const std::string host = resolve_host(use.dest->host, use.vs->meta.ns);
     const DestinationRule* rule_for_host = nullptr;
     bool defined = false;
-    for (const DestinationRule& dr : config.destination_rules) {
-      if (!visible_in(dr, use.vs->meta.ns) || !hosts_match(resolve_host(dr.host, dr.meta.ns), host)) continue;
+    for (const size_t i : rule_hosts.matches(host)) {
+      const DestinationRule& dr = config.destination_rules[i];
+      if (!visible_in(dr, use.vs->meta.ns)) continue;
       rule_for_host = &dr;
       for (const Subset& s : dr.subsets) defined = defined || s.name == use.dest->subset;
     }
@@ -134,28 +131,22 @@ void check_subsets(const ConfigSet& config, const std::vector<DestinationUse>& u
 
 // -------------------------------------------------------------------- hosts
 
-std::vector<std::string> known_hosts(const ConfigSet& config) {
-  std::vector<std::string> hosts;
-  for (const Service& s : config.services)
-    hosts.push_back(s.meta.name + "." + s.meta.ns + std::string(kClusterSuffix));
+HostIndex known_hosts(const ConfigSet& config) {
+  HostIndex hosts;
+  for (const Service& s : config.services) hosts.add(s.meta.name + "." + s.meta.ns + std::string(kClusterSuffix), 0);
   for (const ServiceEntry& se : config.service_entries) {
-    for (const std::string& h : se.hosts) hosts.push_back(resolve_host(h, se.meta.ns));
+    for (const std::string& h : se.hosts) hosts.add(resolve_host(h, se.meta.ns), 0);
   }
   return hosts;
 }
 
-bool is_known(const std::vector<std::string>& known, const std::string& host) {
-  for (const std::string& k : known) {
-    if (hosts_match(k, host)) return true;
-  }
-  return false;
-}
+bool is_known(const HostIndex& known, const std::string& host) { return !known.matches(host).empty(); }
 
 // Only meaningful when the input describes services at all; config checked on
 // its own would otherwise warn about every host.
 void check_hosts(const ConfigSet& config, const std::vector<DestinationUse>& uses, Diagnostics& diags) {
   if (config.services.empty() && config.service_entries.empty()) return;
-  const std::vector<std::string> known = known_hosts(config);
+  const HostIndex known = known_hosts(config);
   for (const DestinationUse& use : uses) {
     const std::string host = resolve_host(use.dest->host, use.vs->meta.ns);
     if (host.empty() || is_known(known, host)) continue;
@@ -265,29 +256,30 @@ std::map<std::string, std::vector<const Labels*>> workload_labels(const ConfigSe
   return out;
 }
 
-// The selector of the service behind `host`, if it is one the config defines.
-std::optional<std::pair<std::string, Labels>> service_selector(const ConfigSet& config,
-                                                               const std::string& host) {
+// The namespace and selector of the service behind each host the config
+// defines (Services first, then ServiceEntries with a workloadSelector).
+std::unordered_map<std::string, std::pair<std::string, Labels>> service_selectors(const ConfigSet& config) {
+  std::unordered_map<std::string, std::pair<std::string, Labels>> out;
   for (const Service& s : config.services) {
-    if (host == s.meta.name + "." + s.meta.ns + std::string(kClusterSuffix) && !s.selector.empty()) {
-      return std::make_pair(s.meta.ns, s.selector);
-    }
+    if (s.selector.empty()) continue;
+    out.emplace(s.meta.name + "." + s.meta.ns + std::string(kClusterSuffix), std::make_pair(s.meta.ns, s.selector));
   }
   for (const ServiceEntry& se : config.service_entries) {
     if (!se.workload_selector || se.workload_selector->match_labels.empty()) continue;
     for (const std::string& h : se.hosts) {
-      if (resolve_host(h, se.meta.ns) == host)
-        return std::make_pair(se.meta.ns, se.workload_selector->match_labels);
+      out.emplace(resolve_host(h, se.meta.ns), std::make_pair(se.meta.ns, se.workload_selector->match_labels));
     }
   }
-  return std::nullopt;
+  return out;
 }
 
 void check_subset_workloads(const ConfigSet& config, Diagnostics& diags) {
   const auto by_ns = workload_labels(config);
+  const auto selectors = service_selectors(config);
   for (const DestinationRule& dr : config.destination_rules) {
-    const auto selector = service_selector(config, resolve_host(dr.host, dr.meta.ns));
-    if (!selector) continue;
+    const auto found = selectors.find(resolve_host(dr.host, dr.meta.ns));
+    if (found == selectors.end()) continue;
+    const auto* selector = &found->second;
     const auto ns = by_ns.find(selector->first);
     if (ns == by_ns.end()) continue;  // no workloads known in that namespace
     for (size_t i = 0; i < dr.subsets.size(); ++i) {
