@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <optional>
 
 #include "core/net/tcp.h"
 #include "proxy/downstream.h"
@@ -24,6 +25,9 @@ struct CaptureSet::Listener {
   int fd = -1;
   uint16_t port = 0;
   bool open = false;
+  // Config TCP listeners: their id and where connections go (no capture).
+  uint64_t id = 0;
+  std::optional<TcpTarget> target;
 };
 
 namespace {
@@ -107,16 +111,40 @@ int CaptureSet::listen(CaptureDirection direction, const sockaddr* address) {
   const int fd = net::listen_socket(address, 4096);
   if (fd < 0) return fd;
   auto l = std::make_unique<Listener>();
-  l->set = this;
   l->direction = direction;
   l->fd = fd;
-  l->port = net::socket_port(fd);
-  uv_poll_init_socket(worker_.loop(), &l->poll, fd);
+  start_listener(std::move(l));
+  return 0;
+}
+
+void CaptureSet::add_tcp_listener(uint64_t id, int fd, TcpTarget target) {
+  auto l = std::make_unique<Listener>();
+  l->fd = fd;
+  l->id = id;
+  l->target = std::move(target);
+  start_listener(std::move(l));
+}
+
+void CaptureSet::start_listener(std::unique_ptr<Listener> l) {
+  l->set = this;
+  l->port = net::socket_port(l->fd);
+  uv_poll_init_socket(worker_.loop(), &l->poll, l->fd);
   l->poll.data = l.get();
   l->open = true;
   uv_poll_start(&l->poll, UV_READABLE, &CaptureSet::on_readable);
   listeners_.push_back(std::move(l));
-  return 0;
+}
+
+void CaptureSet::retarget_tcp_listener(uint64_t id, TcpTarget target) {
+  for (auto& l : listeners_) {
+    if (l->target && l->id == id) l->target = target;
+  }
+}
+
+void CaptureSet::remove_tcp_listener(uint64_t id) {
+  for (auto& l : listeners_) {
+    if (l->target && l->id == id && l->open) close_listener(*l);
+  }
 }
 
 uint16_t CaptureSet::port(CaptureDirection direction) const {
@@ -128,14 +156,22 @@ uint16_t CaptureSet::port(CaptureDirection direction) const {
 
 void CaptureSet::close_listeners() {
   for (auto& l : listeners_) {
-    if (!l->open) continue;
-    l->open = false;
-    net::close_handle(reinterpret_cast<uv_handle_t*>(&l->poll), [](uv_handle_t* h) {
-      auto* listener = static_cast<Listener*>(h->data);
-      ::close(listener->fd);
-      listener->fd = -1;
-    });
+    if (l->open) close_listener(*l);
   }
+}
+
+// The socket closes once the poll handle has; a config listener's record goes
+// then too (capture listeners stay, for port()).
+void CaptureSet::close_listener(Listener& l) {
+  l.open = false;
+  net::close_handle(reinterpret_cast<uv_handle_t*>(&l.poll), [](uv_handle_t* h) {
+    auto* listener = static_cast<Listener*>(h->data);
+    ::close(listener->fd);
+    listener->fd = -1;
+    if (!listener->target) return;
+    auto& all = listener->set->listeners_;
+    all.erase(std::find_if(all.begin(), all.end(), [&](const auto& p) { return p.get() == listener; }));
+  });
 }
 
 void CaptureSet::close_all() {
@@ -163,6 +199,11 @@ void CaptureSet::accept_all(Listener& l) {
     if (fd < 0) return;  // EAGAIN: drained; other errors (EMFILE ...) retry on the next wake-up
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (l.target) {
+      stats_.config_tcp_cx.add();
+      relay_to_cluster(fd, l.target->pick(worker_.random()), nullptr);
+      continue;
+    }
     dispatch(l.direction, fd);
   }
 }
@@ -195,7 +236,7 @@ void CaptureSet::dispatch_outbound(int fd, const sockaddr_storage& dst) {
       return;
     case CaptureRoute::Kind::kTcp:
       stats_.outbound_tcp_cx.add();
-      relay_to_cluster(fd, r.cluster, nullptr);
+      relay_to_cluster(fd, r.tcp.pick(worker_.random()), nullptr);
       return;
     case CaptureRoute::Kind::kPassthrough:
       stats_.passthrough_cx.add();

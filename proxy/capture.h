@@ -35,6 +35,7 @@ enum class CaptureDirection { kOutbound, kInbound };
   X(inbound_cluster_cx, "listener.virtualInbound.inbound_cluster_cx_total")          \
   X(inbound_no_original_dst, "listener.virtualInbound.no_original_dst")              \
   X(inbound_passthrough_cx, "cluster.InboundPassthroughCluster.upstream_cx_total")   \
+  X(config_tcp_cx, "listener.tcp.downstream_cx_total")                               \
   X(tcp_cx_active, "tcp.downstream_cx_active")                                       \
   X(tcp_cx_connect_fail, "tcp.upstream_cx_connect_fail")                             \
   X(tcp_cx_bind_fail, "tcp.upstream_cx_bind_fail")                                   \
@@ -65,6 +66,11 @@ class CaptureSet {
 
   // Binds (SO_REUSEPORT) and starts accepting. Returns a libuv error code.
   int listen(CaptureDirection direction, const sockaddr* address);
+  // A config TCP listener (listeners.h): accepts on `fd` (owned from now on)
+  // and relays each connection to an endpoint of a cluster `target` picks.
+  void add_tcp_listener(uint64_t id, int fd, TcpTarget target);
+  void retarget_tcp_listener(uint64_t id, TcpTarget target);  // for new connections
+  void remove_tcp_listener(uint64_t id);  // relays it started carry on
   uint16_t port(CaptureDirection direction) const;
   void close_listeners();
   void close_all();  // listeners and every relay
@@ -79,6 +85,8 @@ class CaptureSet {
   struct Listener;
   static void on_readable(uv_poll_t* poll, int status, int events) noexcept;
   void accept_all(Listener& l);
+  void start_listener(std::unique_ptr<Listener> l);
+  void close_listener(Listener& l);
   void dispatch(CaptureDirection direction, int fd);
   void dispatch_outbound(int fd, const sockaddr_storage& dst);
   void dispatch_inbound(int fd, const sockaddr_storage& dst);

@@ -17,7 +17,8 @@ CaptureRoute from_listener(const pc::Listener& l) {
     r.route_table = l.route_table;
   } else {
     r.kind = Kind::kTcp;
-    r.cluster = l.tcp_cluster;
+    r.tcp = tcp_target(l);
+    r.cluster = r.tcp.cluster;
   }
   return r;
 }
@@ -30,6 +31,25 @@ bool table_knows_address(const pc::ProxyConfig& config, const pc::Listener& l, s
 }
 
 }  // namespace
+
+const std::string& TcpTarget::pick(uint64_t random) const {
+  uint64_t total = 0;
+  for (const auto& [name, weight] : weighted) total += weight;
+  if (total == 0) return cluster;
+  uint64_t at = random % total;
+  for (const auto& [name, weight] : weighted) {
+    if (at < weight) return name;
+    at -= weight;
+  }
+  return cluster;
+}
+
+TcpTarget tcp_target(const pc::Listener& l) {
+  TcpTarget t;
+  t.cluster = l.tcp_cluster;
+  for (const pc::WeightedCluster& c : l.tcp_weighted) t.weighted.emplace_back(c.cluster, c.weight);
+  return t;
+}
 
 CaptureRoute route_outbound(const pc::ProxyConfig& config, std::string_view ip, uint32_t port) {
   const bool registry_only = config.outbound_policy == model::OutboundTrafficPolicy::Mode::kRegistryOnly;
@@ -59,7 +79,7 @@ CaptureRoute route_inbound(const pc::ProxyConfig& config, uint32_t port) {
   std::string name = "inbound|" + std::to_string(port) + "||";
   if (const pc::Cluster* c = config.find_cluster(name); c != nullptr && !c->endpoints.empty()) {
     r.kind = Kind::kTcp;
-    r.cluster = std::move(name);
+    r.cluster = r.tcp.cluster = std::move(name);
     return r;
   }
   r.kind = Kind::kPassthrough;

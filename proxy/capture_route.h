@@ -6,21 +6,35 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/proxyconfig/proxy_config.h"
 
 namespace mesh::proxy {
 
+// Where a TCP listener's connections go: one cluster, or split by weight
+// (Istio's weighted tcp route destinations).
+struct TcpTarget {
+  std::string cluster;
+  std::vector<std::pair<std::string, uint32_t>> weighted;  // cluster, weight
+  bool operator==(const TcpTarget&) const = default;
+  // The cluster for one connection; `random` is uniform.
+  const std::string& pick(uint64_t random) const;
+};
+TcpTarget tcp_target(const pc::Listener& l);
+
 struct CaptureRoute {
   enum class Kind {
     kHttp,         // served by the HTTP router with `route_table`, as if it arrived on `port`
-    kTcp,          // relayed to an endpoint of `cluster`
+    kTcp,          // relayed to an endpoint of a cluster of `tcp`
     kPassthrough,  // relayed to the original destination unchanged
     kBlackHole,    // refused: closed at once
   };
   Kind kind = Kind::kBlackHole;
   std::string route_table;
-  std::string cluster;
+  std::string cluster;  // kTcp: tcp.cluster; else the Envoy cluster name it stands for
+  TcpTarget tcp;
 };
 
 // Outbound (15001): a TCP service listener for exactly ip:port; else the

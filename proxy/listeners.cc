@@ -51,14 +51,21 @@ std::string ListenerStatus::bound() const {
   return host + ":" + std::to_string(bound_port);
 }
 
-std::vector<ListenerSpec> http_listeners(const pc::ProxyConfig& config, std::vector<std::string>& skipped) {
+std::vector<ListenerSpec> served_listeners(const pc::ProxyConfig& config, std::vector<std::string>& skipped) {
+  using P = pc::Listener::Protocol;
   std::vector<ListenerSpec> out;
   for (const pc::Listener& l : config.listeners) {
-    if (l.protocol != pc::Listener::Protocol::kHttp) {
-      skipped.push_back(l.name + " (" + protocol_name(l.protocol) + ")");
+    if (l.protocol == P::kTls) {
+      skipped.push_back(l.name + " (TLS listeners are not served yet)");
       continue;
     }
-    out.push_back(ListenerSpec{l.name, l.address, l.port, l.route_table});
+    if (l.protocol == P::kTcp && l.tcp_cluster.empty()) {
+      skipped.push_back(l.name + " (TCP, but no VirtualService tcp route for it)");
+      continue;
+    }
+    ListenerSpec spec{l.name, l.address, l.port, l.route_table, l.protocol, {}};
+    if (l.protocol == P::kTcp) spec.tcp = tcp_target(l);
+    out.push_back(std::move(spec));
   }
   return out;
 }
@@ -75,8 +82,13 @@ ListenerDiff diff_listeners(const std::vector<ListenerSpec>& current, const std:
       diff.open.push_back(w);
       continue;
     }
+    if (it->second->protocol != w.protocol) {
+      diff.close.push_back(w.key());
+      diff.open.push_back(w);
+      continue;
+    }
     diff.keep.push_back(w);
-    if (it->second->route_table != w.route_table) diff.retable.push_back(w);
+    if (it->second->route_table != w.route_table || !(it->second->tcp == w.tcp)) diff.retable.push_back(w);
   }
   for (const ListenerSpec& c : current) {
     if (!want.count(c.key())) diff.close.push_back(c.key());
@@ -88,7 +100,7 @@ ListenerSet::~ListenerSet() = default;
 
 ListenerDiff ListenerSet::close_removed(const pc::ProxyConfig& config, const std::vector<Worker*>& workers) {
   std::vector<std::string> skipped;
-  std::vector<ListenerSpec> wanted = http_listeners(config, skipped);
+  std::vector<ListenerSpec> wanted = served_listeners(config, skipped);
   log_skipped(skipped);
   std::vector<ListenerSpec> current;
   for (const Open& o : open_) current.push_back(o.status.spec);
@@ -96,7 +108,10 @@ ListenerDiff ListenerSet::close_removed(const pc::ProxyConfig& config, const std
   std::lock_guard<std::mutex> lock(mu_);
   for (const std::string& key : diff.close) {
     auto it = std::find_if(open_.begin(), open_.end(), [&](const Open& o) { return o.status.spec.key() == key; });
-    for (Worker* w : workers) w->remove_config_listener(it->id);
+    for (Worker* w : workers) {
+      if (it->status.spec.is_tcp()) w->remove_tcp_config_listener(it->id);
+      else w->remove_config_listener(it->id);
+    }
     std::fprintf(stderr, "mesh proxy: listener %s closed (%s)\n", it->status.spec.name.c_str(),
                  it->status.bound().c_str());
     open_.erase(it);
@@ -116,7 +131,10 @@ bool ListenerSet::open_added(const ListenerDiff& diff, const std::vector<Worker*
     for (Open& o : open_) {
       if (o.status.spec.key() != spec.key()) continue;
       o.status.spec = spec;
-      for (Worker* w : workers) w->retable_config_listener(o.id, spec.route_table);
+      for (Worker* w : workers) {
+        if (spec.is_tcp()) w->retarget_tcp_config_listener(o.id, spec.tcp);
+        else w->retable_config_listener(o.id, spec.route_table);
+      }
       changed = true;
     }
   }
@@ -139,10 +157,12 @@ bool ListenerSet::open_one(const ListenerSpec& spec, const std::vector<Worker*>&
     return false;
   }
   const uint64_t id = next_id_++;
-  for (size_t i = 0; i < workers.size(); ++i)
-    workers[i]->add_config_listener(id, fds[i], spec.route_table, spec.port);
-  std::fprintf(stderr, "mesh proxy: listener %s serving on %s (route table %s)\n", spec.name.c_str(),
-               status.bound().c_str(), spec.route_table.c_str());
+  for (size_t i = 0; i < workers.size(); ++i) {
+    if (spec.is_tcp()) workers[i]->add_tcp_config_listener(id, fds[i], spec.tcp);
+    else workers[i]->add_config_listener(id, fds[i], spec.route_table, spec.port);
+  }
+  std::fprintf(stderr, "mesh proxy: listener %s serving on %s (%s %s)\n", spec.name.c_str(), status.bound().c_str(),
+               spec.is_tcp() ? "TCP to" : "route table", spec.is_tcp() ? spec.tcp.cluster.c_str() : spec.route_table.c_str());
   std::lock_guard<std::mutex> lock(mu_);
   failed_.erase(spec.key());
   open_.push_back(Open{status, id});
@@ -152,7 +172,7 @@ bool ListenerSet::open_one(const ListenerSpec& spec, const std::vector<Worker*>&
 void ListenerSet::log_skipped(const std::vector<std::string>& names) {
   for (const std::string& name : names) {
     if (skipped_logged_.insert(name).second)
-      std::fprintf(stderr, "mesh proxy: listener %s is not served yet: only HTTP listeners are\n", name.c_str());
+      std::fprintf(stderr, "mesh proxy: listener %s is not served\n", name.c_str());
   }
 }
 
@@ -177,12 +197,17 @@ std::string listeners_json(const std::vector<ListenerStatus>& listeners) {
     w.field("name", s.spec.name);
     w.field("address", s.spec.address);
     w.field("port", s.spec.port);
+    w.field("protocol", protocol_name(s.spec.protocol));
     if (s.error.empty()) {
       w.field("bound", s.bound());
     } else {
       w.field("error", s.error);
     }
-    w.field("route_table", s.spec.route_table);
+    if (s.spec.is_tcp()) {
+      w.field("tcp_cluster", s.spec.tcp.cluster);
+    } else {
+      w.field("route_table", s.spec.route_table);
+    }
     w.end_object();
   }
   w.end_array();

@@ -1,5 +1,6 @@
 // Config listeners (`mesh proxy --listen config`, for gateways): the proxy
-// serves every HTTP listener of its current config, like Envoy's LDS. A config
+// serves every HTTP and TCP listener of its current config, like Envoy's LDS
+// (TLS ones are not served yet). A config
 // change opens the listeners that appeared and closes the ones that went away
 // (their connections finish on their own); the others keep their sockets, so
 // clients of an unchanged port never notice a reload.
@@ -13,30 +14,36 @@
 #include <vector>
 
 #include "core/proxyconfig/proxy_config.h"
+#include "proxy/capture_route.h"
 
 namespace mesh::proxy {
 
 class Worker;
 
-// An HTTP listener the config asks for. Its identity is address:port: while
-// that stays in the config, the listener keeps its socket.
+// A listener the config asks for. Its identity is address:port: while that
+// stays in the config with the same protocol, the listener keeps its socket.
 struct ListenerSpec {
   std::string name;  // "0.0.0.0_8080"
   std::string address;
   uint32_t port = 0;  // the config's port (routing sees this one, not the bound one)
-  std::string route_table;
+  std::string route_table;  // HTTP
+  pc::Listener::Protocol protocol = pc::Listener::Protocol::kHttp;
+  TcpTarget tcp;  // TCP: where connections go
   std::string key() const { return address + ":" + std::to_string(port); }
+  bool is_tcp() const { return protocol == pc::Listener::Protocol::kTcp; }
 };
 
-// The config's HTTP listeners; the names of the others (TCP, TLS) go to `skipped`.
-std::vector<ListenerSpec> http_listeners(const pc::ProxyConfig& config, std::vector<std::string>& skipped);
+// The config's HTTP listeners and the TCP ones with a destination; the others
+// go to `skipped` as "name (reason)".
+std::vector<ListenerSpec> served_listeners(const pc::ProxyConfig& config, std::vector<std::string>& skipped);
 
 struct ListenerDiff {
   std::vector<ListenerSpec> open;     // keys not served yet
   std::vector<std::string> close;     // keys served but no longer wanted
   std::vector<ListenerSpec> keep;     // keys served and still wanted, as the new config has them
-  std::vector<ListenerSpec> retable;  // of `keep`, those whose route table changed
+  std::vector<ListenerSpec> retable;  // of `keep`, those whose route table or TCP target changed
 };
+// A key whose protocol changes is closed and opened again.
 ListenerDiff diff_listeners(const std::vector<ListenerSpec>& current, const std::vector<ListenerSpec>& wanted);
 
 // What /listeners and the ready file report.
@@ -47,8 +54,8 @@ struct ListenerStatus {
   std::string bound() const;  // "127.0.0.1:41234"
 };
 
-// GET /listeners: name, address, config port, bound address:port (or the
-// error that kept it from binding) and route table of each.
+// GET /listeners: name, address, config port, protocol, bound address:port (or
+// the error that kept it from binding) and route table or TCP cluster of each.
 std::string listeners_json(const std::vector<ListenerStatus>& listeners);
 
 // The main thread's record of the config listeners. Each listener is one

@@ -74,6 +74,7 @@ bool Proxy::bind_workers(std::shared_ptr<const pc::ProxyConfig> config, std::str
     auto w = std::make_unique<Worker>(i, s, config);
     Worker& worker = *w;
     workers_.push_back(std::move(w));
+    if (config_listeners()) worker.enable_tcp_listeners();
     for (Binding& b : bindings) {
       const auto* addr = reinterpret_cast<const sockaddr*>(&b.addr);
       const CaptureDirection direction =

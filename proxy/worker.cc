@@ -46,6 +46,10 @@ int Worker::listen(const sockaddr* address) {
   return rc;
 }
 
+void Worker::enable_tcp_listeners() {
+  if (!capture_) capture_ = std::make_unique<CaptureSet>(*this);
+}
+
 int Worker::listen_capture(CaptureDirection direction, const sockaddr* address) {
   if (!capture_) capture_ = std::make_unique<CaptureSet>(*this);
   return capture_->listen(direction, address);
@@ -110,6 +114,32 @@ void Worker::retable_config_listener(uint64_t id, std::string route_table) {
     for (ConfigListener* l : config_listeners_) {
       if (l->id == id) l->route_table = route_table;  // for connections accepted from now on
     }
+  });
+}
+
+void Worker::add_tcp_config_listener(uint64_t id, int fd, TcpTarget target) {
+  loop_.post([this, id, fd, target = std::move(target)]() mutable {
+    if (draining_) {
+      ::close(fd);
+      return;
+    }
+    if (!capture_) {  // enable_tcp_listeners() was not called
+      ::close(fd);
+      return;
+    }
+    capture_->add_tcp_listener(id, fd, std::move(target));
+  });
+}
+
+void Worker::remove_tcp_config_listener(uint64_t id) {
+  loop_.post([this, id] {
+    if (capture_) capture_->remove_tcp_listener(id);
+  });
+}
+
+void Worker::retarget_tcp_config_listener(uint64_t id, TcpTarget target) {
+  loop_.post([this, id, target = std::move(target)]() mutable {
+    if (capture_) capture_->retarget_tcp_listener(id, std::move(target));
   });
 }
 

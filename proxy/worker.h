@@ -93,6 +93,9 @@ class Worker {
 
   // Capture listeners (sidecars, capture.h). Called before start().
   int listen_capture(CaptureDirection direction, const sockaddr* address);
+  // Config TCP listeners relay through the capture set: it must exist before
+  // start(), so that other threads can read capture() without a race.
+  void enable_tcp_listeners();
   const CaptureSet* capture() const { return capture_.get(); }
   void on_capture_closed() { maybe_finish(); }  // a relay went away
 
@@ -103,6 +106,10 @@ class Worker {
   // Stops accepting on it; connections it accepted carry on.
   void remove_config_listener(uint64_t id);
   void retable_config_listener(uint64_t id, std::string route_table);
+  // TCP config listeners: accepted connections are relayed (capture.h).
+  void add_tcp_config_listener(uint64_t id, int fd, TcpTarget target);
+  void remove_tcp_config_listener(uint64_t id);
+  void retarget_tcp_config_listener(uint64_t id, TcpTarget target);
 
  private:
   static void on_connection(uv_stream_t* listener, int status) noexcept;

@@ -261,7 +261,10 @@ struct Listener {
   enum class Protocol { kHttp, kTcp, kTls };
   Protocol protocol = Protocol::kHttp;
   std::string route_table;  // for HTTP listeners
-  std::string tcp_cluster;  // for TCP listeners with a single destination
+  std::string tcp_cluster;  // for TCP listeners: the (first) destination
+  // TCP listeners whose route splits connections by weight (tcp_cluster is the
+  // first of these); empty when all go to tcp_cluster.
+  std::vector<WeightedCluster> tcp_weighted;
 };
 
 struct ProxyIdentity {

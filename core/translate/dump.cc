@@ -421,6 +421,12 @@ void listener_json(JsonWriter& w, const pc::Listener& l) {
   w.field("protocol", kProtocols[static_cast<int>(l.protocol)]);
   w.field("routeTable", l.route_table);
   w.field("tcpCluster", l.tcp_cluster);
+  if (!l.tcp_weighted.empty()) {  // only then: most listeners have one destination
+    w.key("tcpWeightedClusters");
+    w.begin_array();
+    for (const pc::WeightedCluster& c : l.tcp_weighted) weighted_cluster(w, c);
+    w.end_array();
+  }
   w.end_object();
 }
 

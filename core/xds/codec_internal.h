@@ -8,5 +8,6 @@ namespace mesh::xds {
 
 void read_route_table(JsonIn& in, const Json& j, pc::RouteTable& out);
 void read_header_ops(JsonIn& in, const Json& j, const char* key, pc::HeaderOps& out);
+pc::WeightedCluster read_weighted_cluster(JsonIn& in, const Json& j);
 
 }  // namespace mesh::xds

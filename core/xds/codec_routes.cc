@@ -90,19 +90,25 @@ void read_rewrite(JsonIn& in, const Json& j, pc::RewritePolicy& r) {
   r.uri_regex = std::move(re);
 }
 
+}  // namespace
+
+pc::WeightedCluster read_weighted_cluster(JsonIn& in, const Json& c) {
+  pc::WeightedCluster w;
+  in.get(c, "cluster", w.cluster);
+  in.get(c, "host", w.host);
+  in.get(c, "port", w.port);
+  in.get(c, "subset", w.subset);
+  in.get(c, "weight", w.weight);
+  read_header_ops(in, c, "requestHeaders", w.request_headers);
+  read_header_ops(in, c, "responseHeaders", w.response_headers);
+  return w;
+}
+
+namespace {
+
 pc::ForwardAction read_forward(JsonIn& in, const Json& j) {
   pc::ForwardAction f;
-  each(in, j, "clusters", [&](const Json& c) {
-    pc::WeightedCluster w;
-    in.get(c, "cluster", w.cluster);
-    in.get(c, "host", w.host);
-    in.get(c, "port", w.port);
-    in.get(c, "subset", w.subset);
-    in.get(c, "weight", w.weight);
-    read_header_ops(in, c, "requestHeaders", w.request_headers);
-    read_header_ops(in, c, "responseHeaders", w.response_headers);
-    f.clusters.push_back(std::move(w));
-  });
+  each(in, j, "clusters", [&](const Json& c) { f.clusters.push_back(read_weighted_cluster(in, c)); });
   in.get(j, "totalWeight", f.total_weight);
   in.get(j, "timeout", f.timeout);
   if (const Json* r = in.object(j, "retry")) read_retry(in, *r, f.retry);

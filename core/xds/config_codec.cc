@@ -128,6 +128,7 @@ pc::Listener read_listener(JsonIn& in, const Json& j) {
   in.get_enum(j, "protocol", kProtocols, l.protocol);
   in.get(j, "routeTable", l.route_table);
   in.get(j, "tcpCluster", l.tcp_cluster);
+  each(in, j, "tcpWeightedClusters", [&](const Json& c) { l.tcp_weighted.push_back(read_weighted_cluster(in, c)); });
   return l;
 }
 

@@ -85,6 +85,37 @@ TEST_CASE("outbound: a TCP service VIP goes to its cluster") {
   CHECK(r.cluster == "outbound|5432||db.default.svc.cluster.local");
 }
 
+TEST_CASE("outbound: a TCP service with a weighted tcp route splits connections by weight") {
+  const std::string split = R"(
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db-canary, namespace: default}
+spec:
+  selector: {app: db, track: canary}
+  ports: [{name: tcp, port: 5432}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: db, namespace: default}
+spec:
+  hosts: [db]
+  tcp:
+  - route:
+    - {destination: {host: db}, weight: 90}
+    - {destination: {host: db-canary}, weight: 10}
+)";
+  auto c = config_for(std::string(kMesh) + split, {{"app", "client"}});
+  proxy::CaptureRoute r = proxy::route_outbound(*c, "10.96.0.20", 5432);
+  CHECK(r.kind == Kind::kTcp);
+  REQUIRE(r.tcp.weighted.size() == 2);
+  int canary = 0;
+  for (uint64_t random = 0; random < 100; ++random) {
+    canary += r.tcp.pick(random) == "outbound|5432||db-canary.default.svc.cluster.local" ? 1 : 0;
+  }
+  CHECK(canary == 10);
+}
+
 TEST_CASE("outbound: unknown destinations pass through under ALLOW_ANY") {
   auto c = config_for(std::string(kMesh), {{"app", "client"}});
   CHECK(proxy::route_outbound(*c, "10.244.0.9", 7070).kind == Kind::kPassthrough);

@@ -19,7 +19,7 @@ namespace {
 
 ListenerSpec spec(uint32_t port, std::string table = "", std::string address = "127.0.0.1") {
   if (table.empty()) table = "http." + std::to_string(port);
-  return ListenerSpec{address + "_" + std::to_string(port), address, port, table};
+  return ListenerSpec{address + "_" + std::to_string(port), address, port, table, pc::Listener::Protocol::kHttp, {}};
 }
 
 pc::Listener listener(uint32_t port, pc::Listener::Protocol protocol = pc::Listener::Protocol::kHttp) {
@@ -90,15 +90,49 @@ TEST_CASE("diff: from nothing, and to nothing; a key listed twice opens once") {
   CHECK(proxy::diff_listeners({spec(8080)}, {}).close == std::vector<std::string>{"127.0.0.1:8080"});
 }
 
-TEST_CASE("only HTTP listeners are served; the others are named") {
+TEST_CASE("HTTP listeners and TCP ones with a route are served; the others are named with why") {
   pc::ProxyConfig config;
-  config.listeners = {listener(8080), listener(9000, pc::Listener::Protocol::kTcp),
+  pc::Listener tcp = listener(9000, pc::Listener::Protocol::kTcp);
+  tcp.tcp_cluster = "outbound|9000|v1|echo.default.svc.cluster.local";
+  tcp.tcp_weighted = {pc::WeightedCluster{tcp.tcp_cluster, "", 9000, "v1", 80, {}, {}},
+                      pc::WeightedCluster{"outbound|9000|v2|echo.default.svc.cluster.local", "", 9000, "v2", 20, {}, {}}};
+  config.listeners = {listener(8080), tcp, listener(9001, pc::Listener::Protocol::kTcp),
                       listener(8443, pc::Listener::Protocol::kTls)};
   std::vector<std::string> skipped;
-  auto specs = proxy::http_listeners(config, skipped);
-  CHECK(keys(specs) == std::vector<std::string>{"127.0.0.1:8080"});
+  auto specs = proxy::served_listeners(config, skipped);
+  CHECK(keys(specs) == std::vector<std::string>{"127.0.0.1:8080", "127.0.0.1:9000"});
   CHECK(specs[0].route_table == "http.8080");
-  CHECK(skipped == std::vector<std::string>{"127.0.0.1_9000 (TCP)", "127.0.0.1_8443 (TLS)"});
+  CHECK(specs[1].is_tcp());
+  CHECK(specs[1].tcp.cluster == tcp.tcp_cluster);
+  CHECK(specs[1].tcp.weighted.size() == 2);
+  CHECK(skipped == std::vector<std::string>{"127.0.0.1_9001 (TCP, but no VirtualService tcp route for it)",
+                                            "127.0.0.1_8443 (TLS listeners are not served yet)"});
+}
+
+TEST_CASE("diff: a new TCP target retargets the socket; a new protocol reopens it") {
+  ListenerSpec tcp = spec(9000);
+  tcp.protocol = pc::Listener::Protocol::kTcp;
+  tcp.tcp.cluster = "outbound|9000||a.default.svc.cluster.local";
+  ListenerSpec moved = tcp;
+  moved.tcp.cluster = "outbound|9000||b.default.svc.cluster.local";
+  auto retarget = proxy::diff_listeners({tcp}, {moved});
+  CHECK(keys(retarget.retable) == std::vector<std::string>{"127.0.0.1:9000"});
+  CHECK(retarget.close.empty());
+  auto reopen = proxy::diff_listeners({spec(9000)}, {tcp});
+  CHECK(reopen.close == std::vector<std::string>{"127.0.0.1:9000"});
+  CHECK(keys(reopen.open) == std::vector<std::string>{"127.0.0.1:9000"});
+  CHECK(reopen.keep.empty());
+}
+
+TEST_CASE("TcpTarget::pick follows the weights; without weights it is the one cluster") {
+  proxy::TcpTarget one{"a", {}};
+  CHECK(one.pick(12345) == "a");
+  proxy::TcpTarget split{"a", {{"a", 80}, {"b", 20}}};
+  int b = 0;
+  for (uint64_t r = 0; r < 100; ++r) b += split.pick(r) == "b" ? 1 : 0;
+  CHECK(b == 20);
+  proxy::TcpTarget zero{"a", {{"a", 0}, {"b", 0}}};
+  CHECK(zero.pick(7) == "a");
 }
 
 TEST_CASE("ListenerSet: a port that cannot bind fails alone; kept listeners keep their port") {

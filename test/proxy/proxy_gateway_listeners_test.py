@@ -4,8 +4,8 @@ and follows config changes: two Gateway servers (8080 -> upstream A, 9090 ->
 upstream B) each reach their upstream; rewriting the config to 8080 and 7070
 opens 7070, closes 9090 (connections refused), keeps 8080 on its port and lets
 a request in flight on 8080 during the reload finish. The ready file and admin
-/listeners report config port -> bound port in each state; a TCP server is
-logged once as not served."""
+/listeners report config port -> bound port in each state; a TCP server
+without a tcp route is logged once as not served."""
 import http.client
 import http.server
 import json
@@ -97,6 +97,7 @@ def ready_listeners(path, want):
 def check_admin(admin, bound):
     listeners = json.loads(get(admin, "/listeners")[1])
     got = {l["port"]: (l["name"], l["bound"], l["route_table"]) for l in listeners}
+    assert all(l["protocol"] == "HTTP" for l in listeners), listeners
     want = {p: ("127.0.0.1_%d" % p, "127.0.0.1:%d" % b, "http.%d" % p) for p, b in bound.items()}
     assert got == want, (got, want)
 
@@ -153,7 +154,7 @@ def main():
         assert slow.get("result") == (200, "A"), slow
         # Logged at start and not again: the reload's line comes after its skipped-listener check.
         wait_for(lambda: any("mesh proxy: listeners {" in l for l in lines))
-        assert sum("5432 (TCP) is not served yet" in l for l in lines) == 1, lines
+        assert sum("5432 (TCP, but no VirtualService tcp route for it)" in l for l in lines) == 1, lines
         print("ok: 8080 kept on %d, 9090 closed, 7070 opened on %d" % (after[8080], after[7070]))
     finally:
         release.set()

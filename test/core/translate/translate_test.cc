@@ -352,6 +352,95 @@ TEST_CASE("sidecar listeners: virtual listeners, one HTTP listener per port, TCP
   CHECK_FALSE(cfg->find_route_table("5432"));
 }
 
+namespace {
+
+// tcp-echo (TCP port 9000, versions v1 and v2) with a DestinationRule for both.
+model::ConfigSet tcp_echo() {
+  model::ConfigSet c;
+  add_app(c, "tcp-echo", {"v1", "v2"}, "default", 9000);
+  c.services.back().ports[0].name = "tcp";
+  c.destination_rules.push_back(dr_with_subsets("tcp-echo", {"v1", "v2"}));
+  return c;
+}
+
+model::VirtualService tcp_split(std::vector<std::string> gateways, uint32_t match_port, uint32_t dest_port) {
+  model::VirtualService v;
+  v.meta = meta("tcp-echo");
+  v.hosts = {"*"};
+  if (gateways.empty()) v.hosts = {"tcp-echo"};
+  v.gateways = std::move(gateways);
+  model::TCPRoute r;
+  if (match_port != 0) r.match.push_back(model::L4MatchAttributes{});
+  if (match_port != 0) r.match.back().port = match_port;
+  for (auto [subset, weight] : {std::pair<const char*, int>{"v1", 80}, {"v2", 20}}) {
+    model::RouteDestination d;
+    d.destination.host = "tcp-echo";
+    d.destination.subset = subset;
+    d.destination.port.number = dest_port;
+    d.weight = weight;
+    r.route.push_back(d);
+  }
+  v.tcp.push_back(r);
+  return v;
+}
+
+const pc::Listener* listener_named(const pc::ProxyConfig& cfg, std::string_view name) {
+  for (const pc::Listener& l : cfg.listeners) {
+    if (l.name == name) return &l;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+TEST_CASE("tcp routes: a sidecar's TCP listener splits connections by the route's weights") {
+  model::ConfigSet c = tcp_echo();
+  c.virtual_services.push_back(tcp_split({}, 0, 0));
+  const auto cfg = run(c, sidecar());
+  const pc::Listener* l = nullptr;
+  for (const pc::Listener& x : cfg->listeners) {
+    if (x.port == 9000) l = &x;
+  }
+  REQUIRE(l);
+  CHECK(l->protocol == pc::Listener::Protocol::kTcp);
+  CHECK(l->tcp_cluster == "outbound|9000|v1|tcp-echo.default.svc.cluster.local");
+  REQUIRE(l->tcp_weighted.size() == 2);
+  CHECK(l->tcp_weighted[1].cluster == "outbound|9000|v2|tcp-echo.default.svc.cluster.local");
+  CHECK(l->tcp_weighted[0].weight == 80);
+  CHECK(l->tcp_weighted[1].weight == 20);
+  CHECK(cfg->find_cluster("outbound|9000|v2|tcp-echo.default.svc.cluster.local"));
+}
+
+TEST_CASE("tcp routes: a gateway's TCP server goes where its bound VirtualService's tcp route says") {
+  model::ConfigSet c = tcp_echo();
+  model::Gateway g;
+  g.meta = meta("tcp-gateway");
+  g.selector = {{"istio", "ingressgateway"}};
+  model::Server server;
+  server.port = {31400, "TCP", "tcp", 0};
+  server.hosts = {"*"};
+  g.servers.push_back(server);
+  c.gateways.push_back(g);
+  // No destination port: the service's only port (9000), not the gateway's.
+  c.virtual_services.push_back(tcp_split({"tcp-gateway"}, 31400, 0));
+  pc::ProxyIdentity gw;
+  gw.type = pc::ProxyIdentity::Type::kGateway;
+  gw.ns = "istio-system";
+  gw.labels = {{"istio", "ingressgateway"}};
+  auto cfg = run(c, gw);
+  const pc::Listener* l = listener_named(*cfg, "0.0.0.0_31400");
+  REQUIRE(l);
+  CHECK(l->protocol == pc::Listener::Protocol::kTcp);
+  CHECK(l->tcp_cluster == "outbound|9000|v1|tcp-echo.default.svc.cluster.local");
+  REQUIRE(l->tcp_weighted.size() == 2);
+  CHECK(cfg->find_cluster("outbound|9000|v2|tcp-echo.default.svc.cluster.local"));
+  // A route matching another port, or a VirtualService for the mesh, leaves the server without a destination.
+  c.virtual_services.back() = tcp_split({"tcp-gateway"}, 31401, 0);
+  CHECK(listener_named(*run(c, gw), "0.0.0.0_31400")->tcp_cluster.empty());
+  c.virtual_services.back() = tcp_split({}, 0, 0);
+  CHECK(listener_named(*run(c, gw), "0.0.0.0_31400")->tcp_cluster.empty());
+}
+
 TEST_CASE("JSON and YAML dumps carry the same fields") {
   model::ConfigSet c;
   add_app(c, "a", {"v1"});

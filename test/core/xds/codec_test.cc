@@ -105,6 +105,25 @@ spec:
     match: [{uri: {prefix: /tea}}]
     directResponse: {status: 418, body: {string: "short and stout"}}
   - route: [{destination: {host: web}}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: db, namespace: default}
+spec:
+  selector: {app: db}
+  ports: [{name: tcp-db, port: 5432}]
+---
+apiVersion: networking.istio.io/v1
+kind: VirtualService
+metadata: {name: db, namespace: default}
+spec:
+  hosts: [db]
+  tcp:
+  - route:
+    - destination: {host: db}
+      weight: 70
+    - destination: {host: web, port: {number: 8080}}
+      weight: 30
 )yaml";
 
 std::shared_ptr<const pc::ProxyConfig> translate_text(const char* yaml) {
@@ -141,6 +160,7 @@ TEST_CASE("a config with every policy kind round-trips, regexes recompiled and h
   const std::string wire = xds::encode_config(*original);
   CHECK(wire.find("\"regex\"") != std::string::npos);
   CHECK(wire.find("consistentHash") != std::string::npos);
+  CHECK(wire.find("tcpWeightedClusters") != std::string::npos);
   std::string error;
   auto decoded = xds::decode_config(wire, error);
   INFO(error);
