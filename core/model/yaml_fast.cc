@@ -109,7 +109,8 @@ class FastReader {
   // --- block structure; each sets next_ to the first content line after the node
   const NodeData* block_node(size_t li, size_t col, int depth);
   const NodeData* block_sequence(size_t li, size_t col, int depth);
-  const NodeData* block_map(size_t li, size_t col, int depth);
+  // `key` (ending at `after`) is the first key, already scanned at (li, col).
+  const NodeData* block_map(size_t li, size_t col, int depth, const NodeData* key, size_t after);
   // The value after "key:" (owner is a map) or "- " (owner is a list) that
   // continues on the following lines.
   const NodeData* value_below(size_t li, size_t owner_col, bool owner_is_list, int depth);
@@ -219,7 +220,7 @@ const NodeData* FastReader::block_node(size_t li, size_t col, int depth) {
   const NodeData* key = nullptr;
   size_t after = 0;
   switch (scan_key(li, col, key, after)) {
-    case KeyScan::kKey: return block_map(li, col, depth);
+    case KeyScan::kKey: return block_map(li, col, depth, key, after);
     case KeyScan::kGiveUp: return nullptr;
     case KeyScan::kNotKey: break;
   }
@@ -262,12 +263,9 @@ const NodeData* FastReader::block_sequence(size_t li, size_t col, int depth) {
   return &seq;
 }
 
-const NodeData* FastReader::block_map(size_t li, size_t col, int depth) {
+const NodeData* FastReader::block_map(size_t li, size_t col, int depth, const NodeData* key, size_t after) {
   NodeData& map = doc_.add(Kind::kMap, static_cast<int32_t>(li + 1), static_cast<int32_t>(col + 1));
   while (true) {
-    const NodeData* key = nullptr;
-    size_t after = 0;
-    if (scan_key(li, col, key, after) != KeyScan::kKey) return nullptr;
     const std::string_view s = lines_[li].s;
     const size_t value_col = skip_spaces(s, after);
     const NodeData* value = nullptr;
@@ -285,6 +283,7 @@ const NodeData* FastReader::block_map(size_t li, size_t col, int depth) {
     const size_t indent = lines_[li].indent;
     if (indent > col || (indent == col && is_dash_entry(lines_[li].s, col))) return nullptr;
     if (indent < col) break;
+    if (scan_key(li, col, key, after) != KeyScan::kKey) return nullptr;
   }
   return &map;
 }
