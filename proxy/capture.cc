@@ -114,6 +114,7 @@ int CaptureSet::listen(CaptureDirection direction, const sockaddr* address) {
   l->direction = direction;
   l->fd = fd;
   start_listener(std::move(l));
+  (direction == CaptureDirection::kOutbound ? outbound_port_ : inbound_port_) = listeners_.back()->port;
   return 0;
 }
 
@@ -148,10 +149,7 @@ void CaptureSet::remove_tcp_listener(uint64_t id) {
 }
 
 uint16_t CaptureSet::port(CaptureDirection direction) const {
-  for (const auto& l : listeners_) {
-    if (l->direction == direction) return l->port;
-  }
-  return 0;
+  return direction == CaptureDirection::kOutbound ? outbound_port_ : inbound_port_;
 }
 
 void CaptureSet::close_listeners() {

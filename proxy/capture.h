@@ -71,7 +71,7 @@ class CaptureSet {
   void add_tcp_listener(uint64_t id, int fd, TcpTarget target);
   void retarget_tcp_listener(uint64_t id, TcpTarget target);  // for new connections
   void remove_tcp_listener(uint64_t id);  // relays it started carry on
-  uint16_t port(CaptureDirection direction) const;
+  uint16_t port(CaptureDirection direction) const;  // thread-safe once the worker runs
   void close_listeners();
   void close_all();  // listeners and every relay
   bool empty() const { return relays_.empty(); }
@@ -94,7 +94,10 @@ class CaptureSet {
 
   Worker& worker_;
   CaptureStats stats_;
-  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::vector<std::unique_ptr<Listener>> listeners_;  // this worker's thread only
+  // Set before the worker starts; other threads read them.
+  uint16_t outbound_port_ = 0;
+  uint16_t inbound_port_ = 0;
   std::vector<TcpRelay*> relays_;
 };
 
