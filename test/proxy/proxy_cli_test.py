@@ -7,6 +7,7 @@ import http.server
 import json
 import os
 import signal
+import socket
 import socketserver
 import subprocess
 import sys
@@ -112,6 +113,24 @@ def stop(proc):
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait()
+
+
+def refused(port):
+    """True once nothing listens on the port any more."""
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+    except ConnectionRefusedError:
+        return True
+    return False
+
+
+def ready_listeners(path):
+    """The ready file's config port -> bound port for `--listen config`; None until it is written."""
+    try:
+        with open(path) as f:
+            return {int(k): v for k, v in json.load(f).get("listeners", {}).items()}
+    except (OSError, ValueError):
+        return None
 
 
 def get(port, path="/", headers=None):

@@ -11,7 +11,6 @@ import http.server
 import json
 import os
 import shutil
-import socket
 import socketserver
 import subprocess
 import sys
@@ -19,7 +18,7 @@ import tempfile
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxy_cli_test import MESH, get, stop, wait_for, write_config  # noqa: E402
+from proxy_cli_test import MESH, get, ready_listeners, refused, stop, wait_for, write_config  # noqa: E402
 
 UPSTREAMS = """
 apiVersion: networking.istio.io/v1
@@ -83,15 +82,10 @@ def upstream(name, slow_started=None, release=None):
     return server
 
 
-def ready_listeners(path, want):
+def ready_listing(path, want):
     """The ready file's config port -> bound port, once it lists exactly `want`."""
-    try:
-        with open(path) as f:
-            ready = json.load(f)
-    except (OSError, ValueError):
-        return None
-    listeners = {int(k): v for k, v in ready.get("listeners", {}).items()}
-    return listeners if sorted(listeners) == sorted(want) else None
+    listeners = ready_listeners(path)
+    return listeners if listeners is not None and sorted(listeners) == sorted(want) else None
 
 
 def check_admin(admin, bound):
@@ -100,14 +94,6 @@ def check_admin(admin, bound):
     assert all(l["protocol"] == "HTTP" for l in listeners), listeners
     want = {p: ("127.0.0.1_%d" % p, "127.0.0.1:%d" % b, "http.%d" % p) for p, b in bound.items()}
     assert got == want, (got, want)
-
-
-def refused(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=5).close()
-    except ConnectionRefusedError:
-        return True
-    return False
 
 
 def main():
@@ -125,7 +111,7 @@ def main():
     threading.Thread(target=lambda: lines.extend(iter(proc.stderr.readline, "")), daemon=True).start()
     slow = {}
     try:
-        bound = wait_for(lambda: ready_listeners(ready, [8080, 9090]))
+        bound = wait_for(lambda: ready_listing(ready, [8080, 9090]))
         admin = json.load(open(ready))["admin"]
         assert get(bound[8080])[1] == "A" and get(bound[9090])[1] == "B", bound
         check_admin(admin, bound)
@@ -141,7 +127,7 @@ def main():
         assert slow_started.wait(10), "the slow request reached upstream A"
 
         write_config(cfg, config(ports, [(8080, "a"), (7070, "b")], tcp_port=5432))
-        after = wait_for(lambda: ready_listeners(ready, [8080, 7070]))
+        after = wait_for(lambda: ready_listing(ready, [8080, 7070]))
         assert after[8080] == bound[8080], "8080 kept its socket and port"
         assert get(after[7070])[1] == "B"
         assert get(after[8080])[1] == "A"

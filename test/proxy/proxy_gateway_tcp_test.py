@@ -16,7 +16,7 @@ import tempfile
 import threading
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from proxy_cli_test import MESH, get, stop, wait_for, write_config  # noqa: E402
+from proxy_cli_test import MESH, get, ready_listeners, refused, stop, wait_for, write_config  # noqa: E402
 
 SERVICE = """
 apiVersion: networking.istio.io/v1
@@ -115,22 +115,6 @@ def answers(port, n):
         out.append(c.ask("hello %d" % i).split(":")[0])
         c.close()
     return out
-
-
-def ready_listeners(path):
-    try:
-        with open(path) as f:
-            return {int(k): v for k, v in json.load(f).get("listeners", {}).items()}
-    except (OSError, ValueError):
-        return None
-
-
-def refused(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=5).close()
-    except ConnectionRefusedError:
-        return True
-    return False
 
 
 def main():

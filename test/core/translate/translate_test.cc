@@ -77,6 +77,27 @@ pc::ProxyIdentity sidecar(model::Labels labels = {}, std::string ns = "default")
   return p;
 }
 
+// A Gateway selecting istio=ingressgateway with one server for every host.
+model::Gateway ingress_gateway(std::string name, uint32_t port, std::string protocol) {
+  model::Gateway g;
+  g.meta = meta(std::move(name));
+  g.selector = {{"istio", "ingressgateway"}};
+  model::Server server;
+  server.port = {port, std::move(protocol), "server", 0};
+  server.hosts = {"*"};
+  g.servers.push_back(server);
+  return g;
+}
+
+// The ingress gateway proxy those Gateways select.
+pc::ProxyIdentity ingress_identity() {
+  pc::ProxyIdentity gw;
+  gw.type = pc::ProxyIdentity::Type::kGateway;
+  gw.ns = "istio-system";
+  gw.labels = {{"istio", "ingressgateway"}};
+  return gw;
+}
+
 std::shared_ptr<const pc::ProxyConfig> run(const model::ConfigSet& c,
                                            const pc::ProxyIdentity& p = sidecar()) {
   const auto reg = registry::Registry::build(c);
@@ -296,14 +317,7 @@ TEST_CASE("exportTo and Sidecar egress hosts limit what a proxy sees") {
 TEST_CASE("gateways: listeners and route tables from selected Gateways and bound VirtualServices") {
   model::ConfigSet c;
   add_app(c, "productpage", {"v1"});
-  model::Gateway g;
-  g.meta = meta("bookinfo-gateway");
-  g.selector = {{"istio", "ingressgateway"}};
-  model::Server server;
-  server.port = {8080, "HTTP", "http", 0};
-  server.hosts = {"*"};
-  g.servers.push_back(server);
-  c.gateways.push_back(g);
+  c.gateways.push_back(ingress_gateway("bookinfo-gateway", 8080, "HTTP"));
   model::HTTPRoute r = route_to({dest("productpage")});
   model::HTTPMatchRequest exact;
   exact.uri = model::StringMatch{model::StringMatch::Kind::kExact, "/productpage", {}};
@@ -311,10 +325,7 @@ TEST_CASE("gateways: listeners and route tables from selected Gateways and bound
   auto v = vs("bookinfo", {"*"}, {r});
   v.gateways = {"bookinfo-gateway"};
   c.virtual_services.push_back(v);
-  pc::ProxyIdentity gw;
-  gw.type = pc::ProxyIdentity::Type::kGateway;
-  gw.ns = "istio-system";
-  gw.labels = {{"istio", "ingressgateway"}};
+  pc::ProxyIdentity gw = ingress_identity();
   const auto cfg = run(c, gw);
   REQUIRE(cfg->listeners.size() == 1);
   CHECK(cfg->listeners[0].name == "0.0.0.0_8080");
@@ -413,20 +424,10 @@ TEST_CASE("tcp routes: a sidecar's TCP listener splits connections by the route'
 
 TEST_CASE("tcp routes: a gateway's TCP server goes where its bound VirtualService's tcp route says") {
   model::ConfigSet c = tcp_echo();
-  model::Gateway g;
-  g.meta = meta("tcp-gateway");
-  g.selector = {{"istio", "ingressgateway"}};
-  model::Server server;
-  server.port = {31400, "TCP", "tcp", 0};
-  server.hosts = {"*"};
-  g.servers.push_back(server);
-  c.gateways.push_back(g);
+  c.gateways.push_back(ingress_gateway("tcp-gateway", 31400, "TCP"));
   // No destination port: the service's only port (9000), not the gateway's.
   c.virtual_services.push_back(tcp_split({"tcp-gateway"}, 31400, 0));
-  pc::ProxyIdentity gw;
-  gw.type = pc::ProxyIdentity::Type::kGateway;
-  gw.ns = "istio-system";
-  gw.labels = {{"istio", "ingressgateway"}};
+  const pc::ProxyIdentity gw = ingress_identity();
   auto cfg = run(c, gw);
   const pc::Listener* l = listener_named(*cfg, "0.0.0.0_31400");
   REQUIRE(l);
